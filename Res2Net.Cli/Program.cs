@@ -1,0 +1,3 @@
+using Res2Net.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);

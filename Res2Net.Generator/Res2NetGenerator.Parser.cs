@@ -1,0 +1,390 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis.Text;
+using Res2Net.Generator.Model;
+using Res2Net.Generator.Parsing;
+
+namespace Res2Net.Generator
+{
+    public sealed partial class Res2NetGenerator
+    {
+        /// <summary>The fields a spec may hold, with what each expects; the order is the documented one.</summary>
+        internal static readonly (string Name, string Expected)[] SpecFields =
+        {
+            ("$schema", "a path to res2net.schema.json (ignored)"),
+            ("name", "the network's name, e.g. \"res2net50-w14-s8_3rdparty_8xb32_in1k\""),
+            ("class_name", "the generated C# class name"),
+            ("depth", "50, 101 or 152"),
+            ("blocks", "Bottle2neck blocks per stage, 4 positive integers"),
+            ("base_width", "channels per split in stage 1 at base_channels 64, e.g. 26"),
+            ("scales", "number of splits per Bottle2neck, >= 2"),
+            ("stem", "\"plain\" (7x7 conv) or \"deep\" (three 3x3 convs)"),
+            ("avg_down", "true to downsample shortcuts with average pooling"),
+            ("stem_channels", "output channels of the stem, default 64"),
+            ("base_channels", "stage-1 bottleneck channels, default 64"),
+            ("num_classes", "classifier outputs, e.g. 1000"),
+            ("input_size", "[height, width] of the input image"),
+            ("checkpoint", "{ \"url\": ..., \"sha256\": ... } of the pretrained weights"),
+        };
+
+        private static readonly Dictionary<int, int[]> BlocksByDepth = new()
+        {
+            [50] = new[] { 3, 4, 6, 3 },
+            [101] = new[] { 3, 4, 23, 3 },
+            [152] = new[] { 3, 8, 36, 3 },
+        };
+
+        /// <summary>The network's total stride: stem conv, stem pool, and three stride-2 stages.</summary>
+        internal const int TotalStride = 32;
+
+        /// <summary>Reads one spec file; every problem found is reported, not only the first.</summary>
+        internal static ParsedSpec ParseSpec(string path, SourceText text)
+        {
+            var parser = new SpecParser(path, text);
+            var spec = parser.Parse();
+            return new ParsedSpec(parser.Diagnostics.Count == 0 ? spec : null, parser.Diagnostics.ToEquatableArray());
+        }
+
+        private sealed class SpecParser
+        {
+            private readonly string _path;
+            private readonly SourceText _text;
+
+            public SpecParser(string path, SourceText text)
+            {
+                _path = path;
+                _text = text;
+            }
+
+            public List<DiagnosticInfo> Diagnostics { get; } = new();
+
+            public NetworkSpec? Parse()
+            {
+                JsonNode root;
+                try
+                {
+                    root = JsonReader.Parse(_text.ToString());
+                }
+                catch (JsonSyntaxException e)
+                {
+                    Report(DiagnosticDescriptors.MalformedJson, e.Position, 1, Path.GetFileName(_path), e.Message);
+                    return null;
+                }
+
+                if (root.Kind != JsonKind.Object)
+                {
+                    Report(DiagnosticDescriptors.WrongType, root, "(root)", "an object", root.KindName);
+                    return null;
+                }
+
+                var fields = new Dictionary<string, JsonProperty>(StringComparer.Ordinal);
+                foreach (var property in root.Properties)
+                {
+                    if (!SpecFields.Any(f => f.Name == property.Name))
+                    {
+                        Report(DiagnosticDescriptors.UnknownField, property.NameStart, property.NameLength,
+                            property.Name, string.Join(", ", SpecFields.Skip(1).Select(f => f.Name)));
+                    }
+                    else if (fields.ContainsKey(property.Name))
+                    {
+                        Report(DiagnosticDescriptors.DuplicateField, property.NameStart, property.NameLength, property.Name);
+                    }
+                    else
+                    {
+                        fields.Add(property.Name, property);
+                    }
+                }
+
+                string? name = ReadString(fields, root, "name", required: true);
+                string? className = ReadString(fields, root, "class_name", required: false);
+                if (className != null && !IsIdentifier(className))
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, fields["class_name"].Value, "class_name", Quote(className), "a C# identifier");
+                }
+                className ??= ClassNameFromFile(_path);
+
+                int depth = 0;
+                int[]? blocks = null;
+                fields.TryGetValue("depth", out var depthField);
+                fields.TryGetValue("blocks", out var blocksField);
+                if (depthField != null && blocksField != null)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, blocksField.Value, "blocks", "given together with 'depth'", "either 'depth' or 'blocks', not both");
+                }
+                else if (depthField != null)
+                {
+                    int? d = ReadInt(depthField);
+                    if (d is int dv)
+                    {
+                        if (BlocksByDepth.TryGetValue(dv, out var b))
+                        {
+                            depth = dv;
+                            blocks = b;
+                        }
+                        else
+                        {
+                            Report(DiagnosticDescriptors.UnsupportedDepth, depthField.Value, dv.ToString(CultureInfo.InvariantCulture));
+                        }
+                    }
+                }
+                else if (blocksField != null)
+                {
+                    blocks = ReadIntArray(blocksField, 4, min: 1, max: 64, "4 integers between 1 and 64, e.g. [3, 4, 6, 3]");
+                }
+                else
+                {
+                    Report(DiagnosticDescriptors.MissingField, root.Start, 1, "depth", "50, 101 or 152; or 'blocks' per stage");
+                }
+
+                int? baseWidth = ReadInt(fields, root, "base_width", required: true, min: 0, max: 4096);
+                int? scales = ReadInt(fields, root, "scales", required: false, min: int.MinValue, max: 64);
+                if (!fields.ContainsKey("scales"))
+                {
+                    Report(DiagnosticDescriptors.MissingField, root.Start, 1, "scales", "number of splits per Bottle2neck, >= 2");
+                }
+                else if (scales is int s && s < 2)
+                {
+                    Report(DiagnosticDescriptors.ScalesTooSmall, fields["scales"].Value, s.ToString(CultureInfo.InvariantCulture));
+                    scales = null;
+                }
+
+                var stem = StemKind.Plain;
+                string? stemText = ReadString(fields, root, "stem", required: false);
+                if (stemText == "deep") stem = StemKind.Deep;
+                else if (stemText != null && stemText != "plain")
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, fields["stem"].Value, "stem", Quote(stemText), "\"plain\" or \"deep\"");
+                }
+
+                bool avgDown = ReadBool(fields, "avg_down") ?? false;
+                int? stemChannels = ReadInt(fields, root, "stem_channels", required: false, min: 2, max: 4096);
+                if (stemChannels is int sc && sc % 2 != 0 && stem == StemKind.Deep)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, fields["stem_channels"].Value, "stem_channels", sc.ToString(CultureInfo.InvariantCulture), "an even number with a deep stem, whose first convs have stem_channels / 2 outputs");
+                }
+                int? baseChannels = ReadInt(fields, root, "base_channels", required: false, min: 1, max: 4096);
+                int? numClasses = ReadInt(fields, root, "num_classes", required: true, min: 1, max: 1_000_000);
+
+                int[]? inputSize = null;
+                if (fields.TryGetValue("input_size", out var inputField))
+                {
+                    inputSize = ReadIntArray(inputField, 2, min: 1, max: 8192, "[height, width], each between 1 and 8192");
+                    if (inputSize != null && (inputSize[0] < TotalStride || inputSize[1] < TotalStride))
+                    {
+                        Report(DiagnosticDescriptors.InputTooSmall, inputField.Value,
+                            inputSize[0].ToString(CultureInfo.InvariantCulture), inputSize[1].ToString(CultureInfo.InvariantCulture),
+                            TotalStride.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+                else
+                {
+                    Report(DiagnosticDescriptors.MissingField, root.Start, 1, "input_size", "[height, width]");
+                }
+
+                int bc = baseChannels ?? 64;
+                if (baseWidth is int bw && bc > 0 && (long)bc * bw / bc == 0)
+                {
+                    Report(DiagnosticDescriptors.ZeroWidth, fields["base_width"].Value,
+                        bw.ToString(CultureInfo.InvariantCulture), bc.ToString(CultureInfo.InvariantCulture), bc.ToString(CultureInfo.InvariantCulture));
+                }
+
+                string? url = null, sha = null;
+                if (fields.TryGetValue("checkpoint", out var checkpointField))
+                {
+                    (url, sha) = ReadCheckpoint(checkpointField.Value);
+                }
+
+                if (Diagnostics.Count > 0) return null;
+                return new NetworkSpec(
+                    name!, className, _path, depth, blocks!.ToEquatableArray(), baseWidth!.Value, scales!.Value, stem, avgDown,
+                    stemChannels ?? 64, bc, numClasses!.Value, inputSize![0], inputSize[1], url, sha);
+            }
+
+            private (string? Url, string? Sha) ReadCheckpoint(JsonNode node)
+            {
+                if (node.Kind != JsonKind.Object)
+                {
+                    Report(DiagnosticDescriptors.WrongType, node, "checkpoint", "an object with 'url' and 'sha256'", node.KindName);
+                    return (null, null);
+                }
+                string? url = null, sha = null;
+                foreach (var p in node.Properties)
+                {
+                    if (p.Name == "url")
+                    {
+                        url = ExpectString(p, "checkpoint.url");
+                        if (url != null && !(url.StartsWith("https://", StringComparison.Ordinal) || url.StartsWith("http://", StringComparison.Ordinal)))
+                        {
+                            Report(DiagnosticDescriptors.InvalidValue, p.Value, "checkpoint.url", Quote(url), "an http:// or https:// URL");
+                        }
+                    }
+                    else if (p.Name == "sha256")
+                    {
+                        sha = ExpectString(p, "checkpoint.sha256");
+                        if (sha != null && (sha.Length < 8 || sha.Length > 64 || !sha.All(IsLowerHex)))
+                        {
+                            Report(DiagnosticDescriptors.InvalidValue, p.Value, "checkpoint.sha256", Quote(sha), "8 to 64 lowercase hex digits, the prefix of the file's SHA-256 (as in the file name)");
+                        }
+                    }
+                    else
+                    {
+                        Report(DiagnosticDescriptors.UnknownField, p.NameStart, p.NameLength, "checkpoint." + p.Name, "checkpoint.url, checkpoint.sha256");
+                    }
+                }
+                if (url == null) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.url", "where the pretrained weights are downloaded from");
+                if (sha == null) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.sha256", "the SHA-256 prefix that the download must match");
+                return (url, sha);
+            }
+
+            private string? ReadString(Dictionary<string, JsonProperty> fields, JsonNode root, string field, bool required)
+            {
+                if (!fields.TryGetValue(field, out var p))
+                {
+                    if (required) Report(DiagnosticDescriptors.MissingField, root.Start, 1, field, Expected(field));
+                    return null;
+                }
+                string? value = ExpectString(p, field);
+                if (value != null && value.Trim().Length == 0)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, p.Value, field, "empty", "a non-empty string");
+                    return null;
+                }
+                return value;
+            }
+
+            private string? ExpectString(JsonProperty p, string field)
+            {
+                if (p.Value.Kind == JsonKind.String) return p.Value.StringValue;
+                Report(DiagnosticDescriptors.WrongType, p.Value, field, "a string", p.Value.KindName);
+                return null;
+            }
+
+            private bool? ReadBool(Dictionary<string, JsonProperty> fields, string field)
+            {
+                if (!fields.TryGetValue(field, out var p)) return null;
+                if (p.Value.Kind == JsonKind.True) return true;
+                if (p.Value.Kind == JsonKind.False) return false;
+                Report(DiagnosticDescriptors.WrongType, p.Value, field, "true or false", p.Value.KindName);
+                return null;
+            }
+
+            private int? ReadInt(Dictionary<string, JsonProperty> fields, JsonNode root, string field, bool required, int min, int max)
+            {
+                if (!fields.TryGetValue(field, out var p))
+                {
+                    if (required) Report(DiagnosticDescriptors.MissingField, root.Start, 1, field, Expected(field));
+                    return null;
+                }
+                int? value = ReadInt(p);
+                if (value is int v && (v < min || v > max))
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, p.Value, field, v.ToString(CultureInfo.InvariantCulture),
+                        $"an integer between {min} and {max}");
+                    return null;
+                }
+                return value;
+            }
+
+            private int? ReadInt(JsonProperty p) => ReadIntNode(p.Value, p.Name);
+
+            private int? ReadIntNode(JsonNode node, string field)
+            {
+                if (node.Kind == JsonKind.Number &&
+                    int.TryParse(node.NumberText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v))
+                {
+                    return v;
+                }
+                string found = node.Kind == JsonKind.Number ? "the number " + node.NumberText : node.KindName;
+                Report(DiagnosticDescriptors.WrongType, node, field, "an integer", found);
+                return null;
+            }
+
+            private int[]? ReadIntArray(JsonProperty p, int count, int min, int max, string expected)
+            {
+                var node = p.Value;
+                if (node.Kind != JsonKind.Array)
+                {
+                    Report(DiagnosticDescriptors.WrongType, node, p.Name, expected, node.KindName);
+                    return null;
+                }
+                if (node.Items.Count != count)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, node, p.Name,
+                        $"an array of {node.Items.Count} items", expected);
+                    return null;
+                }
+                var result = new int[count];
+                bool ok = true;
+                for (int i = 0; i < count; i++)
+                {
+                    int? v = ReadIntNode(node.Items[i], $"{p.Name}[{i}]");
+                    if (v is int iv && iv >= min && iv <= max)
+                    {
+                        result[i] = iv;
+                    }
+                    else
+                    {
+                        if (v is int bad)
+                        {
+                            Report(DiagnosticDescriptors.InvalidValue, node.Items[i], $"{p.Name}[{i}]", bad.ToString(CultureInfo.InvariantCulture), expected);
+                        }
+                        ok = false;
+                    }
+                }
+                return ok ? result : null;
+            }
+
+            private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, JsonNode node, params string[] args) =>
+                Report(descriptor, node.Start, Math.Max(node.Length, 1), args);
+
+            private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, int start, int length, params string[] args)
+            {
+                start = Math.Min(Math.Max(start, 0), _text.Length);
+                length = Math.Max(0, Math.Min(length, _text.Length - start));
+                var span = new TextSpan(start, length);
+                var lines = _text.Lines.GetLinePositionSpan(span);
+                Diagnostics.Add(new DiagnosticInfo(
+                    descriptor.Id, _path, start, length,
+                    lines.Start.Line, lines.Start.Character, lines.End.Line, lines.End.Character,
+                    args.ToEquatableArray()));
+            }
+
+            private static string Expected(string field) => SpecFields.First(f => f.Name == field).Expected;
+        }
+
+        private static string Quote(string s) => "\"" + s + "\"";
+
+        private static bool IsLowerHex(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+
+        private static bool IsIdentifier(string s) =>
+            s.Length > 0 && (char.IsLetter(s[0]) || s[0] == '_') && s.All(c => char.IsLetterOrDigit(c) || c == '_');
+
+        /// <summary>
+        /// <c>res2net50-w14-s8.json</c> becomes <c>Res2Net50W14S8</c>: the file name, not the long
+        /// mmpretrain name, because that is what a user sees in the project.
+        /// </summary>
+        internal static string ClassNameFromFile(string path)
+        {
+            string stem = Path.GetFileNameWithoutExtension(path);
+            var sb = new StringBuilder();
+            bool upper = true;
+            foreach (char c in stem)
+            {
+                if (!char.IsLetterOrDigit(c))
+                {
+                    upper = true;
+                    continue;
+                }
+                sb.Append(upper ? char.ToUpperInvariant(c) : c);
+                upper = char.IsDigit(c);
+            }
+            string name = sb.ToString().Replace("Res2net", "Res2Net");
+            if (name.Length == 0 || char.IsDigit(name[0])) name = "Network" + name;
+            return name;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.Kernels;
+
+namespace Res2Net.Runtime.Binding;
+
+/// <summary>
+/// Writes checkpoint tensors into a network's packed weight buffer at the offsets the generator planned.
+/// Eval-mode BatchNorm is an affine map per channel, so it is folded into the conv before it:
+/// <c>w' = w · γ/√(σ² + ε)</c>, <c>b' = β − μ · γ/√(σ² + ε)</c>.
+/// </summary>
+public sealed unsafe class WeightBinder
+{
+    /// <summary>BatchNorm's ε in mmpretrain's (and PyTorch's) default configuration.</summary>
+    public const float BatchNormEpsilon = 1e-5f;
+
+    private readonly IReadOnlyDictionary<string, CheckpointTensor> _tensors;
+    private readonly float* _packed;
+    private readonly int _length;
+
+    internal WeightBinder(IReadOnlyDictionary<string, CheckpointTensor> tensors, Span<float> packed)
+    {
+        _tensors = tensors;
+        fixed (float* p = packed) _packed = p; // the span views a pinned array that outlives the binder
+        _length = packed.Length;
+    }
+
+    /// <summary>
+    /// Packs <c>{conv}.weight</c> [out, in, k, k] with <c>{norm}</c> folded in, as panels of
+    /// <see cref="Gemm.RowBlock"/> output channels: panel p holds, for each of the <c>in·k·k</c> inputs,
+    /// the weights of channels 4p..4p+3 side by side, so the micro-kernel reads them with one load.
+    /// </summary>
+    public void ConvBatchNorm(string conv, string norm, int outChannels, int inChannels, int kernel, int weights, int bias)
+    {
+        var w = _tensors[conv + ".weight"].Data;
+        var gamma = _tensors[norm + ".weight"].Data;
+        var beta = _tensors[norm + ".bias"].Data;
+        var mean = _tensors[norm + ".running_mean"].Data;
+        var variance = _tensors[norm + ".running_var"].Data;
+
+        int k = inChannels * kernel * kernel;
+        int rows = (outChannels + Gemm.RowBlock - 1) / Gemm.RowBlock * Gemm.RowBlock;
+        var packed = Region(weights, (long)rows * k);
+        var b = Region(bias, rows);
+        packed.Clear();
+        b.Clear();
+        for (int co = 0; co < outChannels; co++)
+        {
+            // In double, so that folding adds no error of its own beyond the final rounding to float.
+            double scale = gamma[co] / Math.Sqrt((double)variance[co] + BatchNormEpsilon);
+            b[co] = (float)(beta[co] - mean[co] * scale);
+            int panel = co / Gemm.RowBlock, row = co % Gemm.RowBlock;
+            var dst = packed.Slice(panel * Gemm.RowBlock * k);
+            var src = w.AsSpan(co * k, k);
+            for (int i = 0; i < k; i++) dst[i * Gemm.RowBlock + row] = (float)(src[i] * scale);
+        }
+    }
+
+    /// <summary>Copies a Linear layer's weight [out, in] (row-major, as the GEMV reads it) and bias.</summary>
+    public void Linear(string module, int outFeatures, int inFeatures, int weights, int bias)
+    {
+        _tensors[module + ".weight"].Data.AsSpan(0, outFeatures * inFeatures).CopyTo(Region(weights, (long)outFeatures * inFeatures));
+        _tensors[module + ".bias"].Data.AsSpan(0, outFeatures).CopyTo(Region(bias, outFeatures));
+    }
+
+    private Span<float> Region(int offset, long count)
+    {
+        if (offset < 0 || count < 0 || offset + count > _length)
+        {
+            throw new InvalidOperationException($"packed region [{offset}, {offset + count}) is outside the {_length}-float weight buffer; the generated plan and runtime disagree");
+        }
+        return new Span<float>(_packed + offset, (int)count);
+    }
+}

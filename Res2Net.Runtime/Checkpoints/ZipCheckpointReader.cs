@@ -1,0 +1,111 @@
+using System.IO.Compression;
+using System.Text;
+using Res2Net.Runtime.IO;
+
+namespace Res2Net.Runtime.Checkpoints;
+
+/// <summary>
+/// The zip layout torch.save has used since 1.6: <c>&lt;archive&gt;/data.pkl</c> is the pickle, and each storage it
+/// references by persistent id lives uncompressed in <c>&lt;archive&gt;/data/&lt;key&gt;</c>. The archive folder is the
+/// file's stem when it was saved, so it is discovered rather than assumed.
+/// </summary>
+internal sealed class ZipCheckpointReader : IStorageSource
+{
+    private const string PickleName = "data.pkl";
+
+    private readonly string _file;
+    private readonly string _prefix;
+    private readonly Dictionary<string, ZipArchiveEntry> _entries;
+    private bool _bigEndian;
+
+    private ZipCheckpointReader(string file, string prefix, Dictionary<string, ZipArchiveEntry> entries)
+    {
+        _file = file;
+        _prefix = prefix;
+        _entries = entries;
+    }
+
+    public static StateDict Read(Stream stream, string file)
+    {
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        foreach (var entry in zip.Entries)
+        {
+            if (!entries.TryAdd(entry.FullName, entry))
+                throw new CheckpointException(file, $"zip archive lists entry '{entry.FullName}' twice");
+        }
+
+        var pickles = entries.Keys.Where(IsTopLevelPickle).ToList();
+        if (pickles.Count == 0)
+            throw new CheckpointException(file, DescribeMissingPickle(entries.Keys));
+        if (pickles.Count > 1)
+            throw new CheckpointException(file, $"zip archive holds several pickles ({string.Join(", ", pickles.Take(5))}); expected one <archive>/{PickleName}");
+        string pickleName = pickles[0];
+        string prefix = pickleName[..^PickleName.Length];
+
+        var reader = new ZipCheckpointReader(file, prefix, entries);
+        reader._bigEndian = reader.ReadByteOrder();
+        byte[] pickle = reader.ReadEntry(entries[pickleName], entries[pickleName].Length);
+        var top = new Unpickler(pickle, 0, pickle.Length, file, pickleName, pid => TorchPersistentIds.Parse(pid, legacy: false)).Load();
+        return StateDictAssembler.Assemble(top, reader, file);
+    }
+
+    private static bool IsTopLevelPickle(string name) =>
+        name == PickleName || (name.EndsWith("/" + PickleName, StringComparison.Ordinal) && name.IndexOf('/') == name.Length - PickleName.Length - 1);
+
+    private static string DescribeMissingPickle(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        if (list.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal) || n.Contains("/code/", StringComparison.Ordinal)))
+            return "this is a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save model.state_dict() with torch.save instead";
+        string shown = string.Join(", ", list.Take(10)) + (list.Count > 10 ? $", ... ({list.Count} entries)" : "");
+        return $"not a PyTorch zip checkpoint: the zip archive has no <archive>/{PickleName} entry (entries: {(list.Count == 0 ? "none" : shown)})";
+    }
+
+    /// <summary>torch >= 1.10 records the writer's byte order; older files are always little-endian.</summary>
+    private bool ReadByteOrder()
+    {
+        if (!_entries.TryGetValue(_prefix + "byteorder", out var entry)) return false;
+        if (entry.Length > 16)
+            throw new CheckpointException(_file, $"'{entry.FullName}' is {entry.Length} bytes; expected 'little' or 'big'");
+        string order = Encoding.ASCII.GetString(ReadEntry(entry, entry.Length)).Trim();
+        return order switch
+        {
+            "little" => false,
+            "big" => true,
+            _ => throw new CheckpointException(_file, $"'{entry.FullName}' says '{order}'; expected 'little' or 'big'"),
+        };
+    }
+
+    public long DeclaredBytes(string key)
+    {
+        if (!_entries.TryGetValue(_prefix + "data/" + key, out var entry))
+            throw new CheckpointException(_file, $"storage '{key}' is referenced by the pickle but the archive has no entry '{_prefix}data/{key}'");
+        return entry.Length;
+    }
+
+    public byte[] Load(string key, long byteCount, int elementSize)
+    {
+        var entry = _entries[_prefix + "data/" + key];
+        byte[] bytes = ReadEntry(entry, byteCount);
+        if (_bigEndian) TensorMaterializer.SwapToLittleEndian(bytes, elementSize);
+        return bytes;
+    }
+
+    private byte[] ReadEntry(ZipArchiveEntry entry, long byteCount)
+    {
+        if (byteCount > Array.MaxLength)
+            throw new CheckpointException(_file, $"entry '{entry.FullName}' is too large ({byteCount} bytes) to read into memory");
+        try
+        {
+            using var stream = entry.Open();
+            return BoundedRead.TryReadExactly(stream, byteCount, out long got)
+                ?? throw new CheckpointException(_file,
+                    $"entry '{entry.FullName}' ends after {got} bytes but {byteCount} are needed (zip directory says {entry.Length}); the file is truncated or corrupt");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException(_file, $"entry '{entry.FullName}' cannot be read: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Res2Net.Runtime.Binding;
+using Res2Net.Runtime.Checkpoints;
+
+namespace Res2Net.Runtime.Networks;
+
+/// <summary>
+/// The base of every generated network. It owns the three buffers a forward pass needs (packed weights,
+/// activation arena, gather scratch), allocated once and pinned so the generated code addresses them with
+/// literal offsets; the generated subclass supplies the layers.
+/// </summary>
+public abstract unsafe class CompiledNetwork
+{
+    private readonly float[] _packed;
+    private readonly float[] _arena;
+    private readonly float[] _col;
+    private readonly object _forwardLock = new();
+
+    /// <summary>Packed weights with BatchNorm folded in; the generated code adds literal offsets.</summary>
+    protected readonly float* Packed;
+
+    /// <summary>The activation arena of one image.</summary>
+    protected readonly float* Arena;
+
+    /// <summary>Scratch for gathered (im2col) conv inputs.</summary>
+    protected readonly float* Col;
+
+    protected CompiledNetwork(NetworkInfo info, int arenaFloats, int colFloats, int packedFloats)
+    {
+        Info = info;
+        // The pinned heap keeps the arrays in place for the life of the instance, so raw pointers stay valid.
+        _packed = GC.AllocateArray<float>(packedFloats, pinned: true);
+        _arena = GC.AllocateArray<float>(Math.Max(arenaFloats, 1), pinned: true);
+        _col = GC.AllocateArray<float>(Math.Max(colFloats, 1), pinned: true);
+        Packed = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _packed[0]);
+        Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
+        Col = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _col[0]);
+    }
+
+    /// <summary>The network's spec, counts, layers and checkpoint table.</summary>
+    public NetworkInfo Info { get; }
+
+    /// <summary>True once a checkpoint has been bound.</summary>
+    public bool IsLoaded { get; private set; }
+
+    /// <summary>Where the bound weights came from, for messages.</summary>
+    public string? CheckpointSource { get; private set; }
+
+    /// <summary>Reads a checkpoint file and binds it (see <see cref="Load(StateDict)"/>).</summary>
+    public void Load(string checkpointPath) => Load(CheckpointReader.Read(checkpointPath));
+
+    /// <summary>
+    /// Binds a state dict strictly: every tensor the network needs must be present with its exact shape,
+    /// and nothing else may be (BatchNorm's <c>num_batches_tracked</c> aside). All problems are reported together.
+    /// </summary>
+    /// <exception cref="StateDictMismatchException">Keys are missing, unexpected or mis-shaped.</exception>
+    public void Load(StateDict stateDict)
+    {
+        var tensors = KeyLayout.ToMmpretrain(stateDict, Info);
+        StateDictMismatchException.ThrowIfMismatched(tensors, Info, stateDict.SourcePath);
+        lock (_forwardLock)
+        {
+            IsLoaded = false;
+            Bind(new WeightBinder(tensors, new Span<float>(Packed, _packed.Length)));
+            IsLoaded = true;
+            CheckpointSource = stateDict.SourcePath;
+        }
+    }
+
+    /// <summary>Binds tensors given by mmpretrain key (used by tests and tools that make weights themselves).</summary>
+    public void Load(IReadOnlyDictionary<string, CheckpointTensor> tensors, string source)
+    {
+        StateDictMismatchException.ThrowIfMismatched(tensors, Info, source);
+        lock (_forwardLock)
+        {
+            IsLoaded = false;
+            Bind(new WeightBinder(tensors, new Span<float>(Packed, _packed.Length)));
+            IsLoaded = true;
+            CheckpointSource = source;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> images, each 3 × <see cref="NetworkInfo.InputHeight"/> × <see cref="NetworkInfo.InputWidth"/>
+    /// floats, already normalized, and writes <c>batch × NumClasses</c> logits. Optionally copies stage outputs out.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> input, int batch, Span<float> logits, FeatureCapture? features = null)
+    {
+        if (!IsLoaded) throw new InvalidOperationException($"{Info.Name}: no weights are loaded; call Load(checkpoint) first.");
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
+        long need = (long)batch * Info.InputElements;
+        if (input.Length != need)
+        {
+            throw new ArgumentException(
+                $"{Info.Name}: input has {input.Length} floats; expected batch {batch} × 3 × {Info.InputHeight} × {Info.InputWidth} = {need}", nameof(input));
+        }
+        if (logits.Length != batch * Info.NumClasses)
+        {
+            throw new ArgumentException($"{Info.Name}: logits span has {logits.Length} floats; expected batch {batch} × {Info.NumClasses}", nameof(logits));
+        }
+        features?.Prepare(Info, batch);
+
+        lock (_forwardLock)
+        {
+            fixed (float* x = input)
+            fixed (float* y = logits)
+            {
+                for (int n = 0; n < batch; n++)
+                {
+                    features?.SetImage(n);
+                    ForwardImage(x + (long)n * Info.InputElements, y + (long)n * Info.NumClasses, features);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs a batch and returns its logits, <c>batch × NumClasses</c>.</summary>
+    public float[] Forward(ReadOnlySpan<float> input, int batch)
+    {
+        var logits = new float[batch * Info.NumClasses];
+        Forward(input, batch, logits);
+        return logits;
+    }
+
+    /// <summary>Packs the weights; generated.</summary>
+    protected abstract void Bind(WeightBinder binder);
+
+    /// <summary>The straight-line forward of one image; generated.</summary>
+    protected abstract void ForwardImage(float* input, float* logits, FeatureCapture? features);
+}

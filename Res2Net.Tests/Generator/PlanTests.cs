@@ -1,0 +1,62 @@
+using Microsoft.CodeAnalysis;
+using Res2Net.Models;
+using Xunit;
+
+namespace Res2Net.Tests.Generator;
+
+/// <summary>The generated counts against mmpretrain's model zoo and the planner's invariants.</summary>
+public class PlanTests
+{
+    /// <summary>Parameters and FLOPs as mmpretrain's model zoo (mmcv's counter) reports them for the seed models.</summary>
+    [Theory]
+    [InlineData("res2net50-w14-s8_3rdparty_8xb32_in1k", 25_059_816L, 4_218_325_520L, "25.06M", "4.22G")]
+    [InlineData("res2net50-w26-s8_3rdparty_8xb32_in1k", 48_403_776L, 8_389_489_328L, "48.40M", "8.39G")]
+    [InlineData("res2net101-w26-s4_3rdparty_8xb32_in1k", 45_206_688L, 8_122_074_768L, "45.21M", "8.12G")]
+    public void SeedModelCountsEqualMmpretrain(string name, long parameters, long flops, string paramsText, string flopsText)
+    {
+        var info = Res2NetModels.All.Single(m => m.Name == name);
+        Assert.Equal(parameters, info.Params);
+        Assert.Equal(flops, info.Flops);
+        Assert.Equal(paramsText, info.ParamsMillions);
+        Assert.Equal(flopsText, info.FlopsGiga);
+        Assert.Equal(info.Params, info.Layers.Sum(l => l.Params));
+    }
+
+    /// <summary>The tiny test networks' counts equal those PyTorch's module hooks gave (params-flops.json).</summary>
+    [Theory]
+    [InlineData("tiny-plain")]
+    [InlineData("tiny-deep")]
+    public void TinyNetworkCountsEqualPyTorch(string name)
+    {
+        var expected = Fixtures.ParamsFlops(name);
+        var info = Res2Net.Tests.Networks.Res2NetModels.All.Single(m => m.Name == name);
+        Assert.Equal(expected.Params, info.Params);
+        Assert.Equal(expected.Flops, info.Flops);
+    }
+
+    [Fact]
+    public void PackedWeightPanelsMatchTheRuntimeKernel() =>
+        Assert.Equal(Res2Net.Runtime.Kernels.Gemm.RowBlock, Res2Net.Generator.Res2NetGenerator.GemmRowBlock);
+
+    [Fact]
+    public void StateDictTableMatchesTheCheckpointKeysPyTorchWrote()
+    {
+        var expected = Fixtures.StateDictShapes("tiny-deep")
+            .Where(kv => !kv.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        var table = Res2Net.Tests.Networks.TinyDeep.Description.StateDict.ToDictionary(e => e.Key, e => e.Shape.ToArray());
+        Assert.Equal(expected.Keys.OrderBy(k => k), table.Keys.OrderBy(k => k));
+        foreach (var (key, shape) in expected) Assert.Equal(shape, table[key]);
+    }
+
+    [Fact]
+    public void UnchangedSpecIsNotPlannedOrEmittedAgain()
+    {
+        string path = GeneratorRunner.RepoFile("networks", "res2net50-w14-s8.json");
+        var spec = ("networks/res2net50-w14-s8.json", File.ReadAllText(path));
+        GeneratorRunner.Run(out var driver, spec);
+        var second = driver.RunGenerators(Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("Specs")).GetRunResult();
+        var outputs = second.Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs);
+        Assert.All(outputs, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+    }
+}
