@@ -19,6 +19,8 @@ public static class CliApp
         {
             PredictCommand.Create(stdout),
             InfoCommand.Create(stdout),
+            ExportCommand.Create(stdout),
+            BenchCommand.Create(stdout),
         };
         try
         {

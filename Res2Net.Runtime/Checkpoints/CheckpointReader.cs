@@ -73,7 +73,7 @@ public static class CheckpointReader
             }
             catch (InvalidDataException e)
             {
-                throw new CheckpointException(file, $"corrupt zip archive: {e.Message}", e);
+                throw new CheckpointException(file, $"corrupt or truncated zip archive: {e.Message}", e);
             }
         }
         if (head[0] == 0x80)
@@ -88,6 +88,6 @@ public static class CheckpointReader
         string hex = Convert.ToHexString(head, 0, Math.Min(headLength, 8)).ToLowerInvariant();
         throw new CheckpointException(file,
             $"not a PyTorch zip checkpoint: the file starts with bytes {hex}, not 'PK' (504b) as torch.save writes since torch 1.6; " +
-            "the legacy (torch < 1.6) format is also accepted but begins with the pickled magic number 0x1950a86a20f9469cfc6c (bytes 80020a8a...)");
+            "the legacy (torch < 1.6) format is also accepted but begins with the pickled magic number 0x1950a86a20f9469cfc6c (bytes 80028a0a6cfc9c46...)");
     }
 }

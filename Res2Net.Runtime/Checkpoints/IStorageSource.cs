@@ -15,4 +15,13 @@ internal interface IStorageSource
     /// when the data turns out shorter than declared.
     /// </summary>
     byte[] Load(string key, long byteCount, int elementSize);
+
+    /// <summary>
+    /// True when the first <paramref name="byteCount"/> bytes of the storage can be copied straight into a caller's
+    /// buffer: no byte swapping, and the bytes are known to exist (so allocating the buffer first is safe).
+    /// </summary>
+    bool CanReadDirectly(string key, long byteCount);
+
+    /// <summary>Fills <paramref name="destination"/> with the first bytes of the storage; only after <see cref="CanReadDirectly"/>.</summary>
+    void ReadInto(string key, Span<byte> destination);
 }

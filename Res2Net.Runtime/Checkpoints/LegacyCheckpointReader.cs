@@ -100,6 +100,10 @@ internal sealed class LegacyCheckpointReader : IStorageSource
             ? s.Bytes
             : throw new CheckpointException(_file, $"storage '{key}' is referenced by the pickle but missing from the legacy storage list");
 
+    public bool CanReadDirectly(string key, long byteCount) => !_bigEndian && byteCount <= _storages[key].Bytes;
+
+    public void ReadInto(string key, Span<byte> destination) => _data.AsSpan(_storages[key].Offset, destination.Length).CopyTo(destination);
+
     public byte[] Load(string key, long byteCount, int elementSize)
     {
         var (offset, _) = _storages[key];

@@ -78,15 +78,15 @@ internal static class PickleGlobals
     /// <summary>Accepts an allow-listed global or throws, naming it; called for GLOBAL, STACK_GLOBAL and INST.</summary>
     public static PyGlobal Resolve(string module, string name)
     {
+        string written = module + "." + name;
         module = NormalizeModule(module);
-        string qualified = module + "." + name;
-        if (!Allowed.TryGetValue(qualified, out var kind))
+        if (!Allowed.TryGetValue(module + "." + name, out var kind))
         {
             string hint = module.StartsWith("torch", StringComparison.Ordinal) && name.EndsWith("Storage", StringComparison.Ordinal)
                 ? " (storage type not supported: only float, half, bfloat16, double and integer/bool storages are read)"
                 : "";
             throw new PickleError(
-                $"global '{Printable(qualified)}' is refused: it is not on the allow-list of data-only names this reader rebuilds " +
+                $"global '{Printable(written)}' is refused: it is not on the allow-list of data-only names this reader rebuilds " +
                 $"(nothing named in a checkpoint is ever imported or run){hint}");
         }
         var dtype = default(TensorDType);
@@ -290,21 +290,22 @@ internal static class PickleGlobals
     {
         if (args[0] is not StorageRef storage)
             throw new PickleError($"tensor storage must come from a persistent id, got {PyValues.TypeName(args[0])}");
+        PickleError Fail(string cause) => new($"tensor on storage '{storage.Key}': {cause}");
         long offset = ToLong(args[1], "storage_offset");
-        if (offset < 0) throw new PickleError($"negative storage_offset {offset}");
+        if (offset < 0) throw Fail($"negative storage_offset {offset}");
         long[] size = ToLongs(args[2], "size");
         long[] stride = ToLongs(args[3], "stride");
         if (size.Length != stride.Length)
-            throw new PickleError($"size has {size.Length} dimensions but stride has {stride.Length}");
+            throw Fail($"size has {size.Length} dimensions but stride has {stride.Length}");
         if (size.Length > MaxDimensions)
-            throw new PickleError($"{size.Length} dimensions; at most {MaxDimensions} are supported");
+            throw Fail($"{size.Length} dimensions; at most {MaxDimensions} are supported");
 
         var shape = new int[size.Length];
         long count = 1, span = 1;
         for (int i = 0; i < size.Length; i++)
         {
-            if (size[i] < 0 || size[i] > int.MaxValue) throw new PickleError($"size[{i}] = {size[i]} out of range");
-            if (stride[i] < 0) throw new PickleError($"stride[{i}] = {stride[i]} is negative");
+            if (size[i] < 0 || size[i] > int.MaxValue) throw Fail($"size[{i}] = {size[i]} out of range");
+            if (stride[i] < 0) throw Fail($"stride[{i}] = {stride[i]} is negative");
             shape[i] = (int)size[i];
         }
         bool empty = size.Any(s => s == 0);
@@ -324,7 +325,7 @@ internal static class PickleGlobals
             }
             catch (OverflowException)
             {
-                throw new PickleError($"view size [{string.Join(", ", size)}] stride [{string.Join(", ", stride)}] overflows");
+                throw Fail($"view size [{string.Join(", ", size)}] stride [{string.Join(", ", stride)}] overflows");
             }
         }
         else
@@ -334,14 +335,14 @@ internal static class PickleGlobals
         }
 
         if (count > Array.MaxLength)
-            throw new PickleError($"tensor of {count} elements is too large for one array");
+            throw Fail($"{count} elements are too many for one array");
         if (count > span)
-            throw new PickleError(
+            throw Fail(
                 $"view size [{string.Join(", ", size)}] stride [{string.Join(", ", stride)}] repeats storage elements " +
                 $"({count} elements over a span of {span}); broadcast/overlapping views are not supported");
         long extent = empty ? 0 : offset + span;
         if (extent > storage.ElementCount)
-            throw new PickleError(
+            throw Fail(
                 $"view (offset {offset}, size [{string.Join(", ", size)}], stride [{string.Join(", ", stride)}]) reaches element {extent - 1} " +
                 $"but storage '{storage.Key}' declares only {storage.ElementCount} elements");
         return new TensorRef(storage, offset, shape, stride, count, extent);

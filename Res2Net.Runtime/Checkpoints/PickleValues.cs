@@ -7,9 +7,6 @@ namespace Res2Net.Runtime.Checkpoints;
 //   None -> null, bool -> bool, int -> long (BigInteger when it does not fit), float -> double,
 //   str -> string, bytes/bytearray -> byte[].
 
-/// <summary>Raised inside the pickle pipeline; the unpickler adds the file name and byte offset.</summary>
-internal sealed class PickleError(string message) : Exception(message);
-
 /// <summary>A Python tuple. Immutable and hashable, so it records its nesting depth to keep hashing bounded.</summary>
 internal sealed class PyTuple
 {
@@ -120,94 +117,6 @@ internal sealed class PySet
     }
 }
 
-/// <summary>What an allow-listed global stands for; decides what REDUCE, NEWOBJ and BUILD may do with it.</summary>
-internal enum GlobalKind
-{
-    /// <summary>dict-like constructors: OrderedDict, dict, defaultdict.</summary>
-    DictType,
-    SetType,
-    FrozenSetType,
-    /// <summary><c>_codecs.encode(str, 'latin1')</c>: how protocol 2 spells a bytes literal.</summary>
-    CodecsEncode,
-    /// <summary><c>bytes</c>/<c>bytearray</c> from a string and encoding or a list of ints.</summary>
-    BytesType,
-    /// <summary><c>torch.Size</c>: becomes the tuple it wraps.</summary>
-    TorchSize,
-    RebuildTensorV2,
-    RebuildTensorLegacy,
-    RebuildParameter,
-    RebuildParameterWithState,
-    RebuildFromTypeV2,
-    /// <summary>A <c>torch.XStorage</c> class named by a persistent id.</summary>
-    Storage,
-    /// <summary>A harmless value (type object, dtype constant) that may be stored but never called.</summary>
-    Value,
-    /// <summary>A data-only class whose instances are kept as an uninterpreted <see cref="PyObject"/>.</summary>
-    Opaque,
-}
-
-/// <summary>A global the allow-list accepted (<c>module.name</c>).</summary>
-internal sealed class PyGlobal(string module, string name, GlobalKind kind, TensorDType storageDType = default)
-{
-    public string Module { get; } = module;
-
-    public string Name { get; } = name;
-
-    public GlobalKind Kind { get; } = kind;
-
-    /// <summary>Element type, for <see cref="GlobalKind.Storage"/> only.</summary>
-    public TensorDType StorageDType { get; } = storageDType;
-
-    public string QualifiedName => Module + "." + Name;
-
-    public override string ToString() => QualifiedName;
-}
-
-/// <summary>An instance of an opaque allow-listed class: its constructor arguments and state are recorded, never interpreted.</summary>
-internal sealed class PyObject(PyGlobal type, object? args)
-{
-    public PyGlobal Type { get; } = type;
-
-    public object? Args { get; } = args;
-
-    public object? State { get; set; }
-
-    /// <summary>Items a list subclass received through APPEND(S).</summary>
-    public PyList? ListItems { get; set; }
-
-    /// <summary>Items a dict subclass received through SETITEM(S).</summary>
-    public PyDict? DictItems { get; set; }
-}
-
-/// <summary>A storage named by a persistent id: which bytes of the archive hold it, and as which element type.</summary>
-internal sealed class StorageRef(TensorDType dtype, string key, long elementCount, string location)
-{
-    public TensorDType DType { get; } = dtype;
-
-    public string Key { get; } = key;
-
-    public long ElementCount { get; } = elementCount;
-
-    public string Location { get; } = location;
-}
-
-/// <summary>A tensor view over a storage, validated to lie inside the storage's declared element count.</summary>
-internal sealed class TensorRef(StorageRef storage, long offset, int[] shape, long[] stride, long elementCount, long extent)
-{
-    public StorageRef Storage { get; } = storage;
-
-    public long Offset { get; } = offset;
-
-    public int[] Shape { get; } = shape;
-
-    public long[] Stride { get; } = stride;
-
-    public long ElementCount { get; } = elementCount;
-
-    /// <summary>Elements of the storage the view reaches: offset + last index + 1 (0 for an empty tensor).</summary>
-    public long Extent { get; } = extent;
-}
-
 /// <summary>Helpers shared by the value types.</summary>
 internal static class PyValues
 {
@@ -260,6 +169,9 @@ internal static class PyValues
         {
             case string s:
                 return "'" + (s.Length > 60 ? s[..60] + "..." : s) + "'";
+            case BigInteger big when big.GetBitLength() > 128:
+                // Formatting a huge int is quadratic; a hostile LONG4 could make an error message take minutes.
+                return $"int of {big.GetBitLength()} bits";
             case long or BigInteger or double or bool:
                 string text = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
                 return text.Length > 40 ? text[..40] + "..." : text;

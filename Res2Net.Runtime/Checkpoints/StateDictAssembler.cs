@@ -34,6 +34,14 @@ internal static class StateDictAssembler
                 needed = Math.Max(needed, entries[i].View.Extent * size);
                 elementSize = size;
             }
+            // The common case, one contiguous float32 tensor per storage, goes straight from the file into its array:
+            // half the memory and one copy fewer than staging the raw bytes.
+            if (group.Count() == 1 && TryReadDirectly(entries[group.First()], source) is { } direct)
+            {
+                tensors[group.First()] = direct;
+                continue;
+            }
+
             // Storages shared by views of different dtypes cannot be byte-swapped consistently; torch never writes them.
             byte[] bytes = source.Load(key, needed, elementSize);
             foreach (int i in group)
@@ -45,16 +53,27 @@ internal static class StateDictAssembler
         return new StateDict(tensors.Select(t => t!), file, wrapper);
     }
 
+    private static CheckpointTensor? TryReadDirectly((string Name, TensorRef View) entry, IStorageSource source)
+    {
+        var (name, view) = entry;
+        if (view.Storage.DType != TensorDType.Float32 || view.Offset != 0 || !BitConverter.IsLittleEndian ||
+            !TensorMaterializer.IsContiguous(view) || !source.CanReadDirectly(view.Storage.Key, view.ElementCount * sizeof(float)))
+            return null;
+        var data = new float[view.ElementCount];
+        source.ReadInto(view.Storage.Key, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+        return new CheckpointTensor(name, view.Shape, view.Storage.DType, data);
+    }
+
     private static (PyDict Dict, string Wrapper) Locate(object? top, string file)
     {
         if (top is not PyDict topDict)
             throw new CheckpointException(file,
-                $"top-level object is a {PyValues.TypeName(top)}; expected a dict holding a state dict (or the state dict itself)");
+                $"top-level object is of type {PyValues.TypeName(top)}; expected a dict holding a state dict (or the state dict itself)");
 
         if (topDict.TryGet(StateDictKey, out var inner))
         {
             if (inner is PyDict innerDict) return (innerDict, StateDict.StateDictWrapper);
-            throw new CheckpointException(file, $"'{StateDictKey}' holds a {PyValues.TypeName(inner)}; expected a mapping of names to tensors");
+            throw new CheckpointException(file, $"'{StateDictKey}' is of type {PyValues.TypeName(inner)}; expected a mapping of names to tensors");
         }
 
         if (topDict.Entries.All(e => e.Value is TensorRef))
@@ -77,7 +96,7 @@ internal static class StateDictAssembler
             if (key is not string name)
                 throw new CheckpointException(file, $"{where} has a key of type {PyValues.TypeName(key)} ({PyValues.Describe(key)}); expected str");
             if (value is not TensorRef view)
-                throw new CheckpointException(file, $"{where} entry '{name}' is a {PyValues.TypeName(value)}, not a tensor");
+                throw new CheckpointException(file, $"{where} entry '{name}' is of type {PyValues.TypeName(value)}, not a tensor");
             if (!view.Storage.DType.IsFloatingPoint() && IsLearnedOrStatistic(name))
                 throw new CheckpointException(file,
                     $"tensor '{name}' has dtype {view.Storage.DType}; weights and BN statistics must be floating point");

@@ -52,7 +52,7 @@ internal static class TensorMaterializer
         return result;
     }
 
-    private static bool IsContiguous(TensorRef view)
+    public static bool IsContiguous(TensorRef view)
     {
         long expected = 1;
         for (int d = view.Shape.Length - 1; d >= 0; d--)

@@ -35,6 +35,7 @@ internal sealed class Unpickler
     private readonly string _file;
     private readonly string _source;
     private readonly PersistentLoader? _persistentLoad;
+    private readonly bool _moreBeyondEnd;
     private readonly List<object?> _stack = new();
     private readonly List<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = new();
@@ -46,8 +47,13 @@ internal sealed class Unpickler
     /// <param name="file">File name for messages.</param>
     /// <param name="source">Which pickle inside the file, for messages (e.g. <c>archive/data.pkl</c>).</param>
     /// <param name="persistentLoad">Resolver for persistent ids; null when none are expected.</param>
-    public Unpickler(byte[] data, int start, int end, string file, string source, PersistentLoader? persistentLoad)
+    /// <param name="moreBeyondEnd">
+    /// The buffer holds only the start of the file: running out of bytes then raises <see cref="PickleNeedsMoreData"/>
+    /// (so the caller can read more and start again) instead of reporting a truncated pickle.
+    /// </param>
+    public Unpickler(byte[] data, int start, int end, string file, string source, PersistentLoader? persistentLoad, bool moreBeyondEnd = false)
     {
+        _moreBeyondEnd = moreBeyondEnd;
         if (start < 0 || end > data.Length || start > end) throw new ArgumentOutOfRangeException(nameof(start));
         _data = data;
         _pos = start;
@@ -67,7 +73,10 @@ internal sealed class Unpickler
         {
             int opPos = _pos;
             if (_pos >= _end)
+            {
+                if (_moreBeyondEnd) throw new PickleNeedsMoreData();
                 throw new CheckpointException(_file, $"{_source} byte {opPos}: pickle is truncated (ended without a STOP opcode)");
+            }
             byte op = _data[_pos++];
             try
             {
@@ -453,13 +462,18 @@ internal sealed class Unpickler
     {
         var rest = new ReadOnlySpan<byte>(_data, _pos, _end - _pos);
         int newline = rest.IndexOf((byte)'\n');
-        if (newline < 0) throw new PickleError("pickle is truncated: text argument has no terminating newline");
+        if (newline < 0)
+        {
+            if (_moreBeyondEnd) throw new PickleNeedsMoreData();
+            throw new PickleError("pickle is truncated: text argument has no terminating newline");
+        }
         _pos += newline + 1;
         return rest[..newline];
     }
 
-    private PickleError Truncated(string what, long claimed) =>
-        new($"pickle is truncated or corrupt: {what} claims {claimed} bytes but only {_end - _pos} remain");
+    private Exception Truncated(string what, long claimed) => _moreBeyondEnd
+        ? new PickleNeedsMoreData()
+        : new PickleError($"pickle is truncated or corrupt: {what} claims {claimed} bytes but only {_end - _pos} remain");
 
     // --- decoding ----------------------------------------------------------------------------------------------
 
@@ -479,15 +493,14 @@ internal sealed class Unpickler
     private static object Normalize(BigInteger value) =>
         value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
 
-    private static object ParseIntLine(ReadOnlySpan<byte> line)
+    private object ParseIntLine()
     {
+        var line = ReadLine();
         // Protocol 0 writes True and False as I01 and I00.
         if (line.SequenceEqual("00"u8)) return false;
         if (line.SequenceEqual("01"u8)) return true;
         return ParseInteger(line);
     }
-
-    private object ParseIntLine() => ParseIntLine(ReadLine());
 
     private object ParseLongLine()
     {

@@ -18,8 +18,11 @@ internal sealed class ZipCheckpointReader : IStorageSource
     private readonly Dictionary<string, ZipArchiveEntry> _entries;
     private bool _bigEndian;
 
-    private ZipCheckpointReader(string file, string prefix, Dictionary<string, ZipArchiveEntry> entries)
+    private readonly long _archiveLength;
+
+    private ZipCheckpointReader(string file, string prefix, Dictionary<string, ZipArchiveEntry> entries, long archiveLength)
     {
+        _archiveLength = archiveLength;
         _file = file;
         _prefix = prefix;
         _entries = entries;
@@ -43,7 +46,7 @@ internal sealed class ZipCheckpointReader : IStorageSource
         string pickleName = pickles[0];
         string prefix = pickleName[..^PickleName.Length];
 
-        var reader = new ZipCheckpointReader(file, prefix, entries);
+        var reader = new ZipCheckpointReader(file, prefix, entries, stream.Length);
         reader._bigEndian = reader.ReadByteOrder();
         byte[] pickle = reader.ReadEntry(entries[pickleName], entries[pickleName].Length);
         var top = new Unpickler(pickle, 0, pickle.Length, file, pickleName, pid => TorchPersistentIds.Parse(pid, legacy: false)).Load();
@@ -90,6 +93,31 @@ internal sealed class ZipCheckpointReader : IStorageSource
         byte[] bytes = ReadEntry(entry, byteCount);
         if (_bigEndian) TensorMaterializer.SwapToLittleEndian(bytes, elementSize);
         return bytes;
+    }
+
+    // A stored (uncompressed) entry cannot hold more bytes than the archive itself, so its length is a safe
+    // allocation size; a deflated entry's length is only a claim until it is inflated.
+    public bool CanReadDirectly(string key, long byteCount)
+    {
+        var entry = _entries[_prefix + "data/" + key];
+        return !_bigEndian && entry.CompressedLength == entry.Length && entry.Length <= _archiveLength && byteCount <= entry.Length;
+    }
+
+    public void ReadInto(string key, Span<byte> destination)
+    {
+        var entry = _entries[_prefix + "data/" + key];
+        try
+        {
+            using var stream = entry.Open();
+            int got = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+            if (got < destination.Length)
+                throw new CheckpointException(_file,
+                    $"entry '{entry.FullName}' ends after {got} bytes but {destination.Length} are needed (zip directory says {entry.Length}); the file is truncated or corrupt");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException(_file, $"entry '{entry.FullName}' cannot be read: {e.Message}", e);
+        }
     }
 
     private byte[] ReadEntry(ZipArchiveEntry entry, long byteCount)

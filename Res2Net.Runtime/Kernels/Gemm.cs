@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Res2Net.Runtime.Kernels;
 
@@ -16,119 +15,214 @@ public static unsafe class Gemm
     /// <summary>Output channels computed together; the packed weight layout depends on it.</summary>
     public const int RowBlock = 4;
 
-    private const int Lanes = 8;
+    /// <summary>
+    /// Floats every B and residual buffer must have readable after its end: a partial tile loads whole
+    /// vectors past the last column (the extra lanes are computed and dropped, never stored).
+    /// </summary>
+    public const int ReadSlack = 64;
 
-    /// <summary>Pixels computed together: three 8-lane vectors, so 4 × 3 accumulators stay in registers.</summary>
-    private const int ColumnBlock = 3 * Lanes;
+    /// <summary>Inputs per depth slice: a slice × 64-pixel block of B is 32 KB, inside L1 with room for the weights.</summary>
+    private const int DepthBlock = 128;
+
+    /// <summary>Below this many multiply-adds a layer runs on one thread: waking a worker would cost more.</summary>
+    private const long ParallelThreshold = 1 << 18;
+
+    private struct Args
+    {
+        public float* A, B, C, Bias, Residual;
+        public int M, N, K;
+        public bool Relu;
+    }
 
     public static void Conv(float* a, float* b, float* c, int m, int n, int k, float* bias, float* residual, bool relu)
     {
-        int panels = (m + RowBlock - 1) / RowBlock;
-        int j = 0;
-        // Pixels outer, channels inner: the k × 24 block of B stays in cache while every weight panel passes over it.
-        for (; j + ColumnBlock <= n; j += ColumnBlock)
+        var args = new Args { A = a, B = b, C = c, M = m, N = n, K = k, Bias = bias, Residual = residual, Relu = relu };
+        int parts = (long)m * n * k >= ParallelThreshold ? Workers.MaxThreads : 1;
+        Workers.Run(parts, &Part, &args);
+    }
+
+    /// <summary>
+    /// One thread's share: a range of pixel columns when there are enough to go round (each thread then
+    /// streams all weights over its own pixels), else a range of weight panels over all pixels (layer4's 7×7).
+    /// </summary>
+    private static void Part(void* state, int part, int parts)
+    {
+        ref Args g = ref Unsafe.AsRef<Args>(state);
+        int panels = (g.M + RowBlock - 1) / RowBlock;
+        if (Vector512.IsHardwareAccelerated) Split<Simd512, Vector512<float>>(ref g, panels, part, parts);
+        else Split<Simd256, Vector256<float>>(ref g, panels, part, parts);
+    }
+
+    private static void Split<S, V>(ref Args g, int panels, int part, int parts) where S : struct, ISimd<V> where V : struct
+    {
+        int tile = S.TileVectors * S.Lanes;
+        int tiles = g.N / tile;
+        if (tiles >= 2 * parts || panels < parts)
         {
-            for (int p = 0; p < panels; p++) Block4x24(a + (long)p * RowBlock * k, b + j, c, m, n, k, p * RowBlock, j, bias, residual, relu);
+            int t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
+            int j0 = t0 * tile, j1 = part == parts - 1 ? g.N : t1 * tile;
+            Rect<S, V>(ref g, 0, panels, j0, j1);
         }
-        for (; j + Lanes <= n; j += Lanes)
+        else
         {
-            for (int p = 0; p < panels; p++) Block4x8(a + (long)p * RowBlock * k, b + j, c, m, n, k, p * RowBlock, j, bias, residual, relu);
-        }
-        for (; j < n; j++)
-        {
-            for (int p = 0; p < panels; p++) Block4x1(a + (long)p * RowBlock * k, b + j, c, m, n, k, p * RowBlock, j, bias, residual, relu);
+            Rect<S, V>(ref g, panels * part / parts, panels * (part + 1) / parts, 0, g.N);
         }
     }
 
-    private static void Block4x24(float* a, float* b, float* c, int m, int n, int k, int row, int col, float* bias, float* residual, bool relu)
+    /// <summary>
+    /// Panels [p0, p1) × columns [j0, j1), pixels outer so a k × tile block of B stays in cache for every panel.
+    /// The last partial tile still runs as vectors: it reads past column n (into the next row, or into the
+    /// slack every buffer has at its end) and stores only the valid columns.
+    /// </summary>
+    private static void Rect<S, V>(ref Args g, int p0, int p1, int j0, int j1) where S : struct, ISimd<V> where V : struct
     {
-        Vector256<float> c00 = default, c01 = default, c02 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default;
-        for (int i = 0; i < k; i++)
+        int tile = S.TileVectors * S.Lanes;
+        int j = j0;
+        for (; j + tile <= j1; j += tile)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + Lanes);
-            var b2 = Vector256.Load(b + 2 * Lanes);
-            b += n;
-            var a0 = Vector256.Create(a[0]);
-            c00 = MulAdd(a0, b0, c00); c01 = MulAdd(a0, b1, c01); c02 = MulAdd(a0, b2, c02);
-            var a1 = Vector256.Create(a[1]);
-            c10 = MulAdd(a1, b0, c10); c11 = MulAdd(a1, b1, c11); c12 = MulAdd(a1, b2, c12);
-            var a2 = Vector256.Create(a[2]);
-            c20 = MulAdd(a2, b0, c20); c21 = MulAdd(a2, b1, c21); c22 = MulAdd(a2, b2, c22);
-            var a3 = Vector256.Create(a[3]);
-            c30 = MulAdd(a3, b0, c30); c31 = MulAdd(a3, b1, c31); c32 = MulAdd(a3, b2, c32);
-            a += RowBlock;
+            // Inputs in slices of DepthBlock, so the slice × tile block of B stays in L1 while every panel passes over it.
+            for (int k0 = 0; k0 < g.K; k0 += DepthBlock)
+            {
+                int k1 = Math.Min(g.K, k0 + DepthBlock);
+                for (int p = p0; p < p1; p++) Tile<S, V>(ref g, p * RowBlock, j, tile, k0, k1);
+            }
         }
-        int rows = Math.Min(RowBlock, m - row);
-        Store3(c00, c01, c02, c, n, row, col, bias, residual, relu);
-        if (rows > 1) Store3(c10, c11, c12, c, n, row + 1, col, bias, residual, relu);
-        if (rows > 2) Store3(c20, c21, c22, c, n, row + 2, col, bias, residual, relu);
-        if (rows > 3) Store3(c30, c31, c32, c, n, row + 3, col, bias, residual, relu);
+        int rest = j1 - j;
+        if (rest > (S.TileVectors - 1) * S.Lanes)
+        {
+            // Nearly a whole tile left (a 7×7 map is 49 of 64): one pass over the weights beats several narrow ones.
+            for (int k0 = 0; k0 < g.K; k0 += DepthBlock)
+            {
+                int k1 = Math.Min(g.K, k0 + DepthBlock);
+                for (int p = p0; p < p1; p++) Tile<S, V>(ref g, p * RowBlock, j, rest, k0, k1);
+            }
+            return;
+        }
+        for (; j < j1; j += S.Lanes)
+        {
+            int width = Math.Min(S.Lanes, j1 - j);
+            for (int p = p0; p < p1; p++) Vector<S, V>(ref g, p * RowBlock, j, width);
+        }
     }
 
-    private static void Block4x8(float* a, float* b, float* c, int m, int n, int k, int row, int col, float* bias, float* residual, bool relu)
+    /// <summary>
+    /// The micro-kernel: 4 output channels × <c>TileVectors</c> vectors of pixels over all k inputs, then the
+    /// epilogue. The fourth vector column exists only where <see cref="ISimd{TVector}.TileVectors"/> is 4; the
+    /// JIT removes it otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<S, V>(ref Args g, int row, int col, int width, int k0, int k1) where S : struct, ISimd<V> where V : struct
     {
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int i = 0; i < k; i++)
+        float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
+        float* b = g.B + (long)k0 * g.N + col;
+        int n = g.N, lanes = S.Lanes;
+        bool four = S.TileVectors == 4;
+        V c00 = default, c01 = default, c02 = default, c03 = default;
+        V c10 = default, c11 = default, c12 = default, c13 = default;
+        V c20 = default, c21 = default, c22 = default, c23 = default;
+        V c30 = default, c31 = default, c32 = default, c33 = default;
+        if (k0 > 0)
         {
-            var b0 = Vector256.Load(b);
+            // Resume the partial sums an earlier depth slice left in C.
+            float* c = g.C + (long)row * n + col;
+            c00 = S.Load(c); c01 = S.Load(c + lanes); c02 = S.Load(c + 2 * lanes); if (four) c03 = S.Load(c + 3 * lanes);
+            c += n;
+            c10 = S.Load(c); c11 = S.Load(c + lanes); c12 = S.Load(c + 2 * lanes); if (four) c13 = S.Load(c + 3 * lanes);
+            c += n;
+            c20 = S.Load(c); c21 = S.Load(c + lanes); c22 = S.Load(c + 2 * lanes); if (four) c23 = S.Load(c + 3 * lanes);
+            c += n;
+            c30 = S.Load(c); c31 = S.Load(c + lanes); c32 = S.Load(c + 2 * lanes); if (four) c33 = S.Load(c + 3 * lanes);
+        }
+        for (int i = k0; i < k1; i++)
+        {
+            V b0 = S.Load(b), b1 = S.Load(b + lanes), b2 = S.Load(b + 2 * lanes);
+            V b3 = four ? S.Load(b + 3 * lanes) : default;
             b += n;
-            c0 = MulAdd(Vector256.Create(a[0]), b0, c0);
-            c1 = MulAdd(Vector256.Create(a[1]), b0, c1);
-            c2 = MulAdd(Vector256.Create(a[2]), b0, c2);
-            c3 = MulAdd(Vector256.Create(a[3]), b0, c3);
+            V a0 = S.Broadcast(a[0]);
+            c00 = S.MultiplyAdd(a0, b0, c00); c01 = S.MultiplyAdd(a0, b1, c01); c02 = S.MultiplyAdd(a0, b2, c02);
+            if (four) c03 = S.MultiplyAdd(a0, b3, c03);
+            V a1 = S.Broadcast(a[1]);
+            c10 = S.MultiplyAdd(a1, b0, c10); c11 = S.MultiplyAdd(a1, b1, c11); c12 = S.MultiplyAdd(a1, b2, c12);
+            if (four) c13 = S.MultiplyAdd(a1, b3, c13);
+            V a2 = S.Broadcast(a[2]);
+            c20 = S.MultiplyAdd(a2, b0, c20); c21 = S.MultiplyAdd(a2, b1, c21); c22 = S.MultiplyAdd(a2, b2, c22);
+            if (four) c23 = S.MultiplyAdd(a2, b3, c23);
+            V a3 = S.Broadcast(a[3]);
+            c30 = S.MultiplyAdd(a3, b0, c30); c31 = S.MultiplyAdd(a3, b1, c31); c32 = S.MultiplyAdd(a3, b2, c32);
+            if (four) c33 = S.MultiplyAdd(a3, b3, c33);
             a += RowBlock;
         }
-        int rows = Math.Min(RowBlock, m - row);
-        Store(c0, c, n, row, col, bias, residual, relu);
-        if (rows > 1) Store(c1, c, n, row + 1, col, bias, residual, relu);
-        if (rows > 2) Store(c2, c, n, row + 2, col, bias, residual, relu);
-        if (rows > 3) Store(c3, c, n, row + 3, col, bias, residual, relu);
+        int rows = Math.Min(RowBlock, g.M - row);
+        bool last = k1 == g.K;
+        StoreRow<S, V>(ref g, row, col, width, last, c00, c01, c02, c03);
+        if (rows > 1) StoreRow<S, V>(ref g, row + 1, col, width, last, c10, c11, c12, c13);
+        if (rows > 2) StoreRow<S, V>(ref g, row + 2, col, width, last, c20, c21, c22, c23);
+        if (rows > 3) StoreRow<S, V>(ref g, row + 3, col, width, last, c30, c31, c32, c33);
     }
 
-    private static void Block4x1(float* a, float* b, float* c, int m, int n, int k, int row, int col, float* bias, float* residual, bool relu)
+    /// <summary>4 channels × one vector of pixels (<paramref name="width"/> of them valid), for what whole tiles leave.</summary>
+    private static void Vector<S, V>(ref Args g, int row, int col, int width) where S : struct, ISimd<V> where V : struct
     {
-        // The last n mod 8 pixels: one weight-panel vector (4 channels) per input row.
-        Vector128<float> acc = default;
-        for (int i = 0; i < k; i++)
+        float* a = g.A + (long)row * g.K;
+        float* b = g.B + col;
+        V c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int i = 0; i < g.K; i++)
         {
-            acc += Vector128.Load(a) * Vector128.Create(*b);
+            V b0 = S.Load(b);
+            b += g.N;
+            c0 = S.MultiplyAdd(S.Broadcast(a[0]), b0, c0);
+            c1 = S.MultiplyAdd(S.Broadcast(a[1]), b0, c1);
+            c2 = S.MultiplyAdd(S.Broadcast(a[2]), b0, c2);
+            c3 = S.MultiplyAdd(S.Broadcast(a[3]), b0, c3);
             a += RowBlock;
-            b += n;
         }
-        int rows = Math.Min(RowBlock, m - row);
-        for (int r = 0; r < rows; r++)
-        {
-            long at = (long)(row + r) * n + col;
-            float v = acc.GetElement(r) + bias[row + r];
-            if (residual != null) v += residual[at];
-            c[at] = relu ? MathF.Max(v, 0f) : v;
-        }
+        int rows = Math.Min(RowBlock, g.M - row);
+        Store<S, V>(ref g, c0, row, col, width);
+        if (rows > 1) Store<S, V>(ref g, c1, row + 1, col, width);
+        if (rows > 2) Store<S, V>(ref g, c2, row + 2, col, width);
+        if (rows > 3) Store<S, V>(ref g, c3, row + 3, col, width);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store3(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, float* c, int n, int row, int col,
-        float* bias, float* residual, bool relu)
+    private static void StoreRow<S, V>(ref Args g, int row, int col, int width, bool last, V v0, V v1, V v2, V v3)
+        where S : struct, ISimd<V> where V : struct
     {
-        Store(v0, c, n, row, col, bias, residual, relu);
-        Store(v1, c, n, row, col + Lanes, bias, residual, relu);
-        Store(v2, c, n, row, col + 2 * Lanes, bias, residual, relu);
+        int lanes = S.Lanes;
+        if (!last)
+        {
+            // A partial sum, finished by the last depth slice; only this tile's columns are written,
+            // since the lanes past the row belong to the next row's first tile.
+            float* c = g.C + (long)row * g.N + col;
+            Spill<S, V>(v0, c, width);
+            if (width > lanes) Spill<S, V>(v1, c + lanes, width - lanes);
+            if (width > 2 * lanes) Spill<S, V>(v2, c + 2 * lanes, width - 2 * lanes);
+            if (S.TileVectors == 4 && width > 3 * lanes) Spill<S, V>(v3, c + 3 * lanes, width - 3 * lanes);
+            return;
+        }
+        Store<S, V>(ref g, v0, row, col, width);
+        if (width > lanes) Store<S, V>(ref g, v1, row, col + lanes, width - lanes);
+        if (width > 2 * lanes) Store<S, V>(ref g, v2, row, col + 2 * lanes, width - 2 * lanes);
+        if (S.TileVectors == 4 && width > 3 * lanes) Store<S, V>(ref g, v3, row, col + 3 * lanes, width - 3 * lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> v, float* c, int n, int row, int col, float* bias, float* residual, bool relu)
+    private static void Spill<S, V>(V v, float* c, int width) where S : struct, ISimd<V> where V : struct
     {
-        long at = (long)row * n + col;
-        v += Vector256.Create(bias[row]);
-        if (residual != null) v += Vector256.Load(residual + at);
-        if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
-        v.Store(c + at);
+        if (width >= S.Lanes) S.Store(v, c);
+        else S.StorePartial(v, c, width);
     }
 
+    /// <summary>
+    /// The epilogue of one vector: folded-BatchNorm bias, residual, ReLU, then the store, of only
+    /// <paramref name="width"/> columns when the vector runs past the row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+    private static void Store<S, V>(ref Args g, V v, int row, int col, int width) where S : struct, ISimd<V> where V : struct
+    {
+        long at = (long)row * g.N + col;
+        v = S.Add(v, S.Broadcast(g.Bias[row]));
+        if (g.Residual != null) v = S.Add(v, S.Load(g.Residual + at));
+        if (g.Relu) v = S.Relu(v);
+        Spill<S, V>(v, g.C + at, width);
+    }
 }

@@ -1,5 +1,6 @@
 using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.Kernels;
 
 namespace Res2Net.Runtime.Networks;
 
@@ -29,8 +30,8 @@ public abstract unsafe class CompiledNetwork
         Info = info;
         // The pinned heap keeps the arrays in place for the life of the instance, so raw pointers stay valid.
         _packed = GC.AllocateArray<float>(packedFloats, pinned: true);
-        _arena = GC.AllocateArray<float>(Math.Max(arenaFloats, 1), pinned: true);
-        _col = GC.AllocateArray<float>(Math.Max(colFloats, 1), pinned: true);
+        _arena = GC.AllocateArray<float>(arenaFloats + Gemm.ReadSlack, pinned: true);
+        _col = GC.AllocateArray<float>(colFloats + Gemm.ReadSlack, pinned: true);
         Packed = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _packed[0]);
         Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
         Col = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _col[0]);

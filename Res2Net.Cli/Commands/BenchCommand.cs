@@ -1,0 +1,217 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using Res2Net.Models;
+using Res2Net.Runtime.Binding;
+using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.Export;
+using Res2Net.Runtime.Networks;
+using Spectre.Console;
+
+namespace Res2Net.Cli.Commands;
+
+/// <summary>
+/// <c>res2net bench</c>: a quick timing of one network's forward, optionally side by side with ONNX Runtime on the
+/// same weights and input (exported in-process). Res2Net.Benchmarks is the careful version (BenchmarkDotNet).
+/// </summary>
+internal static class BenchCommand
+{
+    public const string OnnxRuntime = "onnxruntime";
+
+    /// <summary>
+    /// How far the two engines' logits may be apart: each is within 2e-3 of PyTorch (the product's promise,
+    /// float32 summed in different orders), so they are within twice that of each other.
+    /// </summary>
+    public const double AgreementTolerance = 4e-3;
+
+    public static Command Create(TextWriter stdout)
+    {
+        var model = ModelOption.Create();
+        var batch = new Option<int>("--batch", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads", "-t")
+        {
+            Description = "Threads for ONNX Runtime's intra-op pool (the compiled network schedules its own work). Default: the number of cores.",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var compare = new Option<string?>("--compare") { Description = "Also time another engine on the same weights and input: onnxruntime." };
+        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c") { Description = "Checkpoint to run. Default: the deterministic seeded weights (docs/seeded-weights.md)." };
+        var iterations = new Option<int>("--iterations", "-n") { Description = "Timed forwards per engine.", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per engine first.", DefaultValueFactory = _ => 2 };
+
+        var command = new Command("bench", "Time a network's forward (ms per image, images/s, GFLOP/s), optionally against ONNX Runtime on the same weights.")
+        {
+            model, batch, threads, compare, checkpoint, iterations, warmup,
+        };
+        command.SetAction(parse =>
+        {
+            int n = parse.GetValue(batch), t = parse.GetValue(threads), runs = parse.GetValue(iterations), warm = parse.GetValue(warmup);
+            if (n < 1) throw new CliException($"--batch must be at least 1, got {n}.");
+            if (t < 1) throw new CliException($"--threads must be at least 1, got {t}.");
+            if (runs < 1) throw new CliException($"--iterations must be at least 1, got {runs}.");
+            if (warm < 0) throw new CliException($"--warmup cannot be negative, got {warm}.");
+            string? peer = parse.GetValue(compare);
+            if (peer != null && !peer.Equals(OnnxRuntime, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"--compare {peer}: the only engine to compare with is '{OnnxRuntime}'.");
+            }
+
+            var network = Res2NetModels.Create(parse.GetRequiredValue(model));
+            var info = network.Info;
+            string source;
+            Func<byte[]> exportOnnx;
+            if (parse.GetValue(checkpoint) is { } file)
+            {
+                if (!file.Exists) throw new CliException($"checkpoint {file.FullName} does not exist.");
+                var stateDict = CheckpointReader.Read(file.FullName);
+                network.Load(stateDict);
+                source = file.Name;
+                exportOnnx = () => ToBytes(stream => OnnxExporter.Export(info, stateDict, stream));
+            }
+            else
+            {
+                var tensors = SeededWeights.StateDict(info);
+                network.Load(tensors, "seeded");
+                source = "seeded weights";
+                exportOnnx = () => OnnxExporter.ExportToBytes(info, tensors);
+            }
+
+            var input = SeededWeights.Input(info, n);
+            var ours = new float[n * info.NumClasses];
+            var rows = new List<Row> { Time("ours (compiled)", () => network.Forward(input, n, ours), warm, runs) };
+            double? diff = null;
+            if (peer != null)
+            {
+                var theirs = new float[n * info.NumClasses];
+                using var session = CreateSession(exportOnnx(), t);
+                using var run = new OrtRun(session, input, theirs, n, info);
+                run.Invoke();
+                network.Forward(input, n, ours);
+                diff = MaxAbsDiff(ours, theirs);
+                if (!(diff <= AgreementTolerance))
+                {
+                    throw new CliException(
+                        $"{info.Name}: our logits and ONNX Runtime's disagree (max |diff| = {diff:E2} > {AgreementTolerance:E0}); not timing a wrong result.");
+                }
+                rows.Add(Time($"ONNX Runtime {OrtVersion()}", run.Invoke, warm, runs));
+            }
+            Report(stdout, info, source, n, t, runs, rows, diff);
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record Row(string Engine, double MedianMs, double MinMs);
+
+    private static Row Time(string engine, Action forward, int warmup, int runs)
+    {
+        for (int i = 0; i < warmup; i++) forward();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            forward();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        double median = runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
+        return new Row(engine, median, times[0]);
+    }
+
+    private static void Report(TextWriter stdout, NetworkInfo info, string source, int batch, int threads, int runs, List<Row> rows, double? diff)
+    {
+        var c = CultureInfo.InvariantCulture;
+        long macs = NetworkCost.ConvAndLinearMacs(info);
+        var console = Terminal.For(stdout);
+        console.WriteLine($"{info.Name}: batch {batch}, {source}, {runs} timed runs (median), " +
+                          $"{(2 * macs / 1e9).ToString("0.00", c)} GFLOP per image (conv + fc), ONNX Runtime threads {threads}, {Environment.ProcessorCount} cores");
+        var table = new Table().AddColumn("engine")
+            .AddColumn(new TableColumn("ms / batch").RightAligned()).AddColumn(new TableColumn("best").RightAligned())
+            .AddColumn(new TableColumn("ms / image").RightAligned()).AddColumn(new TableColumn("images/s").RightAligned())
+            .AddColumn(new TableColumn("GFLOP/s").RightAligned());
+        foreach (var r in rows)
+        {
+            double seconds = r.MedianMs / 1000;
+            table.AddRow(Markup.Escape(r.Engine), r.MedianMs.ToString("0.0", c), r.MinMs.ToString("0.0", c), (r.MedianMs / batch).ToString("0.00", c),
+                (batch / seconds).ToString("0.0", c), (2.0 * macs * batch / seconds / 1e9).ToString("0.0", c));
+        }
+        console.Write(table);
+        if (rows.Count == 2)
+        {
+            console.WriteLine($"ours / ONNX Runtime: {(rows[0].MedianMs / rows[1].MedianMs).ToString("0.00", c)} (time ratio, below 1 means ours is faster)");
+            console.WriteLine($"outputs agree: max |ours - ONNX Runtime| = {diff!.Value.ToString("0.0E+0", c)} (limit {AgreementTolerance.ToString("0E+0", c)})");
+        }
+    }
+
+    private static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = Math.Abs((double)a[i] - b[i]);
+            if (double.IsNaN(d)) return double.NaN;
+            max = Math.Max(max, d);
+        }
+        return max;
+    }
+
+    private static byte[] ToBytes(Func<Stream, OnnxExportSummary> export)
+    {
+        using var stream = new MemoryStream();
+        export(stream);
+        return stream.ToArray();
+    }
+
+    private static InferenceSession CreateSession(byte[] model, int threads)
+    {
+        try
+        {
+            using var options = new SessionOptions
+            {
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                IntraOpNumThreads = threads,
+                InterOpNumThreads = 1,
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            };
+            return new InferenceSession(model, options);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            throw new CliException($"ONNX Runtime could not be loaded on this machine ({e.GetBaseException().Message}).");
+        }
+    }
+
+    private static string OrtVersion() =>
+        typeof(InferenceSession).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "";
+
+    /// <summary>One ONNX Runtime forward over fixed input and output buffers, so each run allocates (almost) nothing.</summary>
+    private sealed class OrtRun : IDisposable
+    {
+        private readonly InferenceSession _session;
+        private readonly OrtValue _input;
+        private readonly OrtValue _output;
+        private readonly RunOptions _runOptions = new();
+        private readonly string[] _inputNames = { OnnxExporter.InputName };
+        private readonly string[] _outputNames = { OnnxExporter.OutputName };
+        private readonly OrtValue[] _inputs;
+        private readonly OrtValue[] _outputs;
+
+        public OrtRun(InferenceSession session, float[] input, float[] logits, int batch, NetworkInfo info)
+        {
+            _session = session;
+            _input = OrtValue.CreateTensorValueFromMemory(input, new long[] { batch, 3, info.InputHeight, info.InputWidth });
+            _output = OrtValue.CreateTensorValueFromMemory(logits, new long[] { batch, info.NumClasses });
+            _inputs = new[] { _input };
+            _outputs = new[] { _output };
+        }
+
+        public void Invoke() => _session.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);
+
+        public void Dispose()
+        {
+            _input.Dispose();
+            _output.Dispose();
+            _runOptions.Dispose();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Res2Net.Runtime.Kernels;
+
+/// <summary>
+/// The vector operations the micro-kernels need, over one register width. Kernels are written once,
+/// generic over an implementation of this; the JIT compiles a separate, fully inlined copy per width.
+/// </summary>
+internal unsafe interface ISimd<TVector> where TVector : struct
+{
+    static abstract int Lanes { get; }
+
+    /// <summary>Vectors of pixels per GEMM micro-tile: 4 rows × this many accumulators must fit the register file.</summary>
+    static abstract int TileVectors { get; }
+
+    static abstract TVector Load(float* p);
+
+    static abstract void Store(TVector v, float* p);
+
+    /// <summary>Stores the first <paramref name="count"/> lanes only (a masked store: no stack copy, nothing past them written).</summary>
+    static abstract void StorePartial(TVector v, float* p, int count);
+
+    static abstract TVector Broadcast(float x);
+
+    static abstract TVector MultiplyAdd(TVector a, TVector b, TVector addend);
+
+    static abstract TVector Add(TVector a, TVector b);
+
+    static abstract TVector Relu(TVector v);
+}
+
+/// <summary>AVX2 (and any 256-bit ISA): 8 floats.</summary>
+internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
+{
+    public static int Lanes => 8;
+
+    // 16 ymm registers: 12 accumulators, 3 pixel vectors, 1 broadcast weight.
+    public static int TileVectors => 3;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> v, float* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePartial(Vector256<float> v, float* p, int count)
+    {
+        if (Avx.IsSupported)
+        {
+            Avx.MaskStore(p, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), v);
+            return;
+        }
+        for (int i = 0; i < count; i++) p[i] = v.GetElement(i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float x) => Vector256.Create(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> addend) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, addend) : a * b + addend;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Relu(Vector256<float> v) => Vector256.Max(v, Vector256<float>.Zero);
+}
+
+/// <summary>AVX-512: 16 floats, used where <see cref="Vector512.IsHardwareAccelerated"/>.</summary>
+internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
+{
+    public static int Lanes => 16;
+
+    // 32 zmm registers: 16 accumulators, 4 pixel vectors, 1 broadcast weight. 64 pixels also cover a 7×7 map in one tile.
+    public static int TileVectors => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> v, float* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePartial(Vector512<float> v, float* p, int count) =>
+        Avx512F.MaskStore(p, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float x) => Vector512.Create(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> addend) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, addend) : a * b + addend;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Relu(Vector512<float> v) => Vector512.Max(v, Vector512<float>.Zero);
+}
