@@ -96,6 +96,12 @@ namespace Res2Net.Generator
             w.Line($"    PackedFloats: PackedFloats,");
             w.Line($"    CheckpointUrl: {(spec.CheckpointUrl == null ? "null" : Literal(spec.CheckpointUrl))},");
             w.Line($"    CheckpointSha256: {(spec.CheckpointSha256 == null ? "null" : Literal(spec.CheckpointSha256))},");
+            w.Line($"    ResizeEdge: {spec.ResizeEdge},");
+            w.Line($"    Mean: new[] {{ {string.Join(", ", spec.Mean.Select(FloatLiteral))} }},");
+            w.Line($"    Std: new[] {{ {string.Join(", ", spec.Std.Select(FloatLiteral))} }},");
+            w.Line(spec.ClassNames.Count == 0
+                ? "    ClassNames: null,"
+                : $"    ClassNames: new[] {{ {string.Join(", ", spec.ClassNames.Select(Literal))} }},");
             w.Line("    Layers: new LayerInfo[]");
             w.Line("    {");
             foreach (var layer in plan.Layers)
@@ -271,6 +277,8 @@ namespace Res2Net.Generator
 
         private static string Literal(string s) =>
             "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "\\r") + "\"";
+
+        private static string FloatLiteral(float f) => f.ToString("R", CultureInfo.InvariantCulture) + "f";
 
         private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
     }

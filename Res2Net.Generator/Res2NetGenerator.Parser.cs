@@ -29,7 +29,14 @@ namespace Res2Net.Generator
             ("num_classes", "classifier outputs, e.g. 1000"),
             ("input_size", "[height, width] of the input image"),
             ("checkpoint", "{ \"url\": ..., \"sha256\": ... } of the pretrained weights"),
+            ("preprocess", "{ \"resize_edge\": ..., \"mean\": [r, g, b], \"std\": [r, g, b] } of the test pipeline"),
+            ("class_names", "one name per class, in label order"),
         };
+
+        /// <summary>mmpretrain's ImageNet normalization (RGB, 0-255 scale), the default of every spec.</summary>
+        private static readonly float[] ImageNetMean = { 123.675f, 116.28f, 103.53f };
+
+        private static readonly float[] ImageNetStd = { 58.395f, 57.12f, 57.375f };
 
         private static readonly Dictionary<int, int[]> BlocksByDepth = new()
         {
@@ -198,10 +205,27 @@ namespace Res2Net.Generator
                     (url, sha) = ReadCheckpoint(checkpointField.Value);
                 }
 
+                // mmpretrain's test pipelines crop 87.5 % of the resized short edge (256 → 224); the edge must also
+                // hold the crop's longer side, since the image may come in either orientation.
+                int resizeEdge = inputSize == null ? 0
+                    : Math.Max(Math.Min(inputSize[0], inputSize[1]) * 256 / 224, Math.Max(inputSize[0], inputSize[1]));
+                float[] mean = ImageNetMean, std = ImageNetStd;
+                if (fields.TryGetValue("preprocess", out var preprocessField))
+                {
+                    (resizeEdge, mean, std) = ReadPreprocess(preprocessField.Value, resizeEdge, inputSize);
+                }
+
+                string[] classNames = new string[0];
+                if (fields.TryGetValue("class_names", out var classField))
+                {
+                    classNames = ReadClassNames(classField.Value, numClasses) ?? classNames;
+                }
+
                 if (Diagnostics.Count > 0) return null;
                 return new NetworkSpec(
                     name!, className, _path, depth, blocks!.ToEquatableArray(), baseWidth!.Value, scales!.Value, stem, avgDown,
-                    stemChannels ?? 64, bc, numClasses!.Value, inputSize![0], inputSize[1], url, sha);
+                    stemChannels ?? 64, bc, numClasses!.Value, inputSize![0], inputSize[1], url, sha,
+                    resizeEdge, mean.ToEquatableArray(), std.ToEquatableArray(), classNames.ToEquatableArray());
             }
 
             private (string? Url, string? Sha) ReadCheckpoint(JsonNode node)
@@ -238,6 +262,87 @@ namespace Res2Net.Generator
                 if (url == null) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.url", "where the pretrained weights are downloaded from");
                 if (sha == null) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.sha256", "the SHA-256 prefix that the download must match");
                 return (url, sha);
+            }
+
+            private (int ResizeEdge, float[] Mean, float[] Std) ReadPreprocess(JsonNode node, int resizeEdge, int[]? inputSize)
+            {
+                float[] mean = ImageNetMean, std = ImageNetStd;
+                if (node.Kind != JsonKind.Object)
+                {
+                    Report(DiagnosticDescriptors.WrongType, node, "preprocess", "an object with 'resize_edge', 'mean' and 'std'", node.KindName);
+                    return (resizeEdge, mean, std);
+                }
+                foreach (var p in node.Properties)
+                {
+                    switch (p.Name)
+                    {
+                        case "resize_edge":
+                            if (ReadIntNode(p.Value, "preprocess.resize_edge") is int edge)
+                            {
+                                int crop = inputSize == null ? 1 : Math.Max(inputSize[0], inputSize[1]);
+                                if (edge < crop || edge > 16384)
+                                {
+                                    Report(DiagnosticDescriptors.InvalidValue, p.Value, "preprocess.resize_edge", edge.ToString(CultureInfo.InvariantCulture),
+                                        $"at least the larger side of input_size ({crop}), so the center crop fits inside the resized image");
+                                }
+                                resizeEdge = edge;
+                            }
+                            break;
+                        case "mean":
+                            mean = ReadTriple(p, "preprocess.mean", positive: false) ?? mean;
+                            break;
+                        case "std":
+                            std = ReadTriple(p, "preprocess.std", positive: true) ?? std;
+                            break;
+                        default:
+                            Report(DiagnosticDescriptors.UnknownField, p.NameStart, p.NameLength, "preprocess." + p.Name,
+                                "preprocess.resize_edge, preprocess.mean, preprocess.std");
+                            break;
+                    }
+                }
+                return (resizeEdge, mean, std);
+            }
+
+            private float[]? ReadTriple(JsonProperty p, string field, bool positive)
+            {
+                var node = p.Value;
+                if (node.Kind != JsonKind.Array || node.Items.Count != 3)
+                {
+                    Report(DiagnosticDescriptors.WrongType, node, field, "an array of 3 numbers (R, G, B)",
+                        node.Kind == JsonKind.Array ? $"an array of {node.Items.Count} items" : node.KindName);
+                    return null;
+                }
+                var values = new float[3];
+                for (int i = 0; i < 3; i++)
+                {
+                    var item = node.Items[i];
+                    if (item.Kind != JsonKind.Number ||
+                        !double.TryParse(item.NumberText, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ||
+                        double.IsInfinity((float)v) || (positive && v <= 0))
+                    {
+                        Report(DiagnosticDescriptors.InvalidValue, item, $"{field}[{i}]", item.NumberText ?? item.KindName,
+                            positive ? "a positive number" : "a number");
+                        return null;
+                    }
+                    values[i] = (float)v;
+                }
+                return values;
+            }
+
+            private string[]? ReadClassNames(JsonNode node, int? numClasses)
+            {
+                if (node.Kind != JsonKind.Array || node.Items.Any(i => i.Kind != JsonKind.String))
+                {
+                    Report(DiagnosticDescriptors.WrongType, node, "class_names", "an array of strings", node.KindName);
+                    return null;
+                }
+                if (numClasses is int n && node.Items.Count != n)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, node, "class_names", $"a list of {node.Items.Count} names",
+                        $"one name for each of the {n} classes (num_classes)");
+                    return null;
+                }
+                return node.Items.Select(i => i.StringValue!).ToArray();
             }
 
             private string? ReadString(Dictionary<string, JsonProperty> fields, JsonNode root, string field, bool required)

@@ -8,9 +8,14 @@ public static class ClassNames
     /// <summary>The 1000 ImageNet-1k class names in label order, as mmpretrain's <c>IMAGENET_CATEGORIES</c>.</summary>
     public static IReadOnlyList<string> ImageNet1k => s_imageNet.Value;
 
-    /// <summary>The names for a network's labels: ImageNet-1k for 1000 classes, else <c>class_0</c>, <c>class_1</c>, ...</summary>
-    public static IReadOnlyList<string> For(int numClasses) =>
-        numClasses == ImageNet1k.Count ? ImageNet1k : Enumerable.Range(0, numClasses).Select(i => $"class_{i}").ToArray();
+    /// <summary>
+    /// The names for a network's labels: the spec's <c>class_names</c>, else ImageNet-1k for 1000 classes,
+    /// else <c>class_0</c>, <c>class_1</c>, ...
+    /// </summary>
+    public static IReadOnlyList<string> For(Res2Net.Runtime.Networks.NetworkInfo info) =>
+        info.ClassNames ?? (info.NumClasses == ImageNet1k.Count
+            ? ImageNet1k
+            : Enumerable.Range(0, info.NumClasses).Select(i => $"class_{i}").ToArray());
 
     private static IReadOnlyList<string> Load(string resource)
     {

@@ -41,7 +41,7 @@ internal static class PredictCommand
             network.Load(CheckpointLocator.Resolve(info, parse.GetValue(checkpoint)));
 
             var logits = network.Forward(batch, names.Count);
-            var classes = ClassNames.For(info.NumClasses);
+            var classes = ClassNames.For(info);
             var predictions = Enumerable.Range(0, names.Count)
                 .Select(i => Prediction.FromLogits(logits.AsSpan(i * info.NumClasses, info.NumClasses), classes, k))
                 .ToList();

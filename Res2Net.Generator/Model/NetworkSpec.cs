@@ -22,5 +22,9 @@ namespace Res2Net.Generator.Model
         int InputHeight,
         int InputWidth,
         string? CheckpointUrl,
-        string? CheckpointSha256);
+        string? CheckpointSha256,
+        int ResizeEdge,
+        EquatableArray<float> Mean,
+        EquatableArray<float> Std,
+        EquatableArray<string> ClassNames);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Res2Net.Runtime.Kernels;
@@ -5,14 +6,43 @@ namespace Res2Net.Runtime.Kernels;
 /// <summary>The pooling layers of Res2Net, each following PyTorch's definition of its window and divisor.</summary>
 public static unsafe class Pooling
 {
+    /// <summary>Below this many input floats a pooling layer runs on one thread.</summary>
+    private const long ParallelThreshold = 1 << 16;
+
+    private struct Args
+    {
+        public float* Source, Destination;
+        public int Channels, Height, Width, Kernel, Stride, Padding, OutHeight, OutWidth;
+        public bool IncludePad;
+    }
+
     /// <summary><c>MaxPool2d</c>: padding never wins (it is −∞).</summary>
     public static void Max(float* source, float* destination, int channels, int height, int width, int kernel, int stride, int padding,
-        int outHeight, int outWidth)
+        int outHeight, int outWidth) =>
+        Run(&MaxPart, source, destination, channels, height, width, kernel, stride, padding, outHeight, outWidth, includePad: false);
+
+    private static void Run(delegate*<void*, int, int, void> part, float* source, float* destination, int channels, int height, int width,
+        int kernel, int stride, int padding, int outHeight, int outWidth, bool includePad)
     {
-        for (int c = 0; c < channels; c++)
+        var args = new Args
         {
-            float* src = source + (long)c * height * width;
-            float* dst = destination + (long)c * outHeight * outWidth;
+            Source = source, Destination = destination, Channels = channels, Height = height, Width = width, Kernel = kernel,
+            Stride = stride, Padding = padding, OutHeight = outHeight, OutWidth = outWidth, IncludePad = includePad,
+        };
+        long floats = (long)channels * height * width;
+        Workers.Run(floats >= ParallelThreshold ? Math.Min(channels, Workers.MaxThreads) : 1, part, &args);
+    }
+
+    /// <summary>One thread's channels of a max-pool.</summary>
+    private static void MaxPart(void* state, int part, int parts)
+    {
+        ref Args g = ref Unsafe.AsRef<Args>(state);
+        int height = g.Height, width = g.Width, kernel = g.Kernel, stride = g.Stride, padding = g.Padding;
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        for (int c = g.Channels * part / parts; c < g.Channels * (part + 1) / parts; c++)
+        {
+            float* src = g.Source + (long)c * height * width;
+            float* dst = g.Destination + (long)c * outHeight * outWidth;
             for (int oy = 0; oy < outHeight; oy++)
             {
                 int y0 = Math.Max(oy * stride - padding, 0), y1 = Math.Min(oy * stride - padding + kernel, height);
@@ -36,7 +66,7 @@ public static unsafe class Pooling
     /// </summary>
     public static void AverageIncludePad(float* source, float* destination, int channels, int height, int width, int kernel, int stride,
         int padding, int outHeight, int outWidth) =>
-        Average(source, destination, channels, height, width, kernel, stride, padding, outHeight, outWidth, includePad: true);
+        Run(&AveragePart, source, destination, channels, height, width, kernel, stride, padding, outHeight, outWidth, includePad: true);
 
     /// <summary>
     /// <c>AvgPool2d(k, stride, ceil_mode=True, count_include_pad=False)</c> (avg_down shortcuts): the
@@ -44,15 +74,19 @@ public static unsafe class Pooling
     /// </summary>
     public static void AverageCeilExcludePad(float* source, float* destination, int channels, int height, int width, int kernel, int stride,
         int padding, int outHeight, int outWidth) =>
-        Average(source, destination, channels, height, width, kernel, stride, padding, outHeight, outWidth, includePad: false);
+        Run(&AveragePart, source, destination, channels, height, width, kernel, stride, padding, outHeight, outWidth, includePad: false);
 
-    private static void Average(float* source, float* destination, int channels, int height, int width, int kernel, int stride,
-        int padding, int outHeight, int outWidth, bool includePad)
+    /// <summary>One thread's channels of an average pool.</summary>
+    private static void AveragePart(void* state, int part, int parts)
     {
-        for (int c = 0; c < channels; c++)
+        ref Args g = ref Unsafe.AsRef<Args>(state);
+        int height = g.Height, width = g.Width, kernel = g.Kernel, stride = g.Stride, padding = g.Padding;
+        int outHeight = g.OutHeight, outWidth = g.OutWidth;
+        bool includePad = g.IncludePad;
+        for (int c = g.Channels * part / parts; c < g.Channels * (part + 1) / parts; c++)
         {
-            float* src = source + (long)c * height * width;
-            float* dst = destination + (long)c * outHeight * outWidth;
+            float* src = g.Source + (long)c * height * width;
+            float* dst = g.Destination + (long)c * outHeight * outWidth;
             for (int oy = 0; oy < outHeight; oy++)
             {
                 int ys = oy * stride - padding;

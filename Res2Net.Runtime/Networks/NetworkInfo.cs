@@ -26,10 +26,20 @@ public sealed record NetworkInfo(
     int PackedFloats,
     string? CheckpointUrl,
     string? CheckpointSha256,
+    int ResizeEdge,
+    IReadOnlyList<float> Mean,
+    IReadOnlyList<float> Std,
+    IReadOnlyList<string>? ClassNames,
     IReadOnlyList<LayerInfo> Layers,
     IReadOnlyList<StateDictEntry> StateDict,
     IReadOnlyList<FeatureInfo> Features)
 {
+    /// <summary>
+    /// mmpretrain's test pipeline for this network: resize the short edge to <see cref="ResizeEdge"/>, center-crop
+    /// the input size, normalize with <see cref="Mean"/> and <see cref="Std"/> (RGB).
+    /// </summary>
+    public Imaging.PreprocessConfig Preprocess => new(ResizeEdge, InputHeight, InputWidth, Mean.ToArray(), Std.ToArray());
+
     /// <summary>Elements of one input image: 3 × height × width.</summary>
     public int InputElements => 3 * InputHeight * InputWidth;
 

@@ -163,4 +163,31 @@ public class DiagnosticTests
         Assert.Contains("a.json", d.GetMessage());
         Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("A.g.cs", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void ClassNamesMustNameEveryClass()
+    {
+        string json = Valid.Replace("\"num_classes\": 10,", "\"num_classes\": 10,\n  \"class_names\": [\"cat\", \"dog\"],");
+        var d = Single(json, "RN0009");
+        Assert.Equal("[\"cat\", \"dog\"]", Where(d, json).Text);
+        Assert.Contains("each of the 10 classes", d.GetMessage());
+    }
+
+    [Fact]
+    public void NormalizationNeedsThreePositiveStds()
+    {
+        string json = Valid.Replace("\"num_classes\": 10,", "\"num_classes\": 10,\n  \"preprocess\": { \"std\": [58.4, 0, 57.4] },");
+        var d = Single(json, "RN0009");
+        Assert.Equal("0", Where(d, json).Text);
+        Assert.Contains("preprocess.std[1]", d.GetMessage());
+    }
+
+    [Fact]
+    public void ResizeEdgeSmallerThanTheCropIsRejected()
+    {
+        string json = Valid.Replace("\"num_classes\": 10,", "\"num_classes\": 10,\n  \"preprocess\": { \"resize_edge\": 200 },");
+        var d = Single(json, "RN0009");
+        Assert.Equal("200", Where(d, json).Text);
+        Assert.Contains("center crop fits", d.GetMessage());
+    }
 }

@@ -59,4 +59,30 @@ public class PlanTests
         var outputs = second.Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs);
         Assert.All(outputs, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
     }
+
+    [Fact]
+    public void SpecPreprocessingAndClassNamesReachTheNetwork()
+    {
+        var deep = Res2Net.Tests.Networks.TinyDeep.Description.Preprocess;
+        Assert.Equal((52, 45, 37), (deep.ResizeEdge, deep.CropHeight, deep.CropWidth));
+        Assert.Equal(new[] { 127.5f, 127.5f, 127.5f }, deep.Mean);
+        Assert.Equal(new[] { 64f, 64f, 64f }, deep.Std);
+        Assert.Null(Res2Net.Tests.Networks.TinyDeep.Description.ClassNames);
+
+        var plain = Res2Net.Tests.Networks.TinyPlain.Description;
+        Assert.Equal(48, plain.Preprocess.ResizeEdge); // max(40 · 256 / 224, 48): the crop's long side must fit
+        Assert.Equal("truck", plain.ClassNames![9]);
+    }
+
+    [Fact]
+    public void SeedModelsUseMmpretrainsImageNetPipeline()
+    {
+        foreach (var info in Res2NetModels.All)
+        {
+            var p = info.Preprocess;
+            Assert.Equal((256, 224, 224), (p.ResizeEdge, p.CropHeight, p.CropWidth));
+            Assert.Equal(new[] { 123.675f, 116.28f, 103.53f }, p.Mean);
+            Assert.Equal(new[] { 58.395f, 57.12f, 57.375f }, p.Std);
+        }
+    }
 }
