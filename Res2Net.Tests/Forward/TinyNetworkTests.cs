@@ -122,4 +122,20 @@ public class TinyNetworkTests
         Assert.Contains("tiny-plain", e.Message);
         Assert.Contains("tiny-deep", e.Message);
     }
+
+    [Fact]
+    public void ForwardAllocatesNothingOnceWarm()
+    {
+        var network = Loaded("tiny-deep", "tiny-deep.pth");
+        var (input, _) = Fixtures.Npy("tiny-deep.input.npy");
+        var logits = new float[2 * network.Info.NumClasses];
+        network.Forward(input, 2, logits); // JIT and worker threads start here
+
+        // This thread's count: other test classes run (and allocate) in parallel; the workers never allocate.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) network.Forward(input, 2, logits);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
 }
