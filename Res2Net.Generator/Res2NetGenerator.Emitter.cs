@@ -68,6 +68,12 @@ namespace Res2Net.Generator
             w.Line("{");
             w.Line("}");
             w.Line();
+            w.Line($"private {spec.ClassName}({spec.ClassName} primary) : base(primary)");
+            w.Line("{");
+            w.Line("}");
+            w.Line();
+            w.Line($"protected override CompiledNetwork CreateReplica() => new {spec.ClassName}(this);");
+            w.Line();
         }
 
         private static void EmitInfo(SourceWriter w, NetworkPlan plan)
@@ -149,8 +155,8 @@ namespace Res2Net.Generator
 
         private static void EmitForward(SourceWriter w, NetworkPlan plan)
         {
-            w.Line("/// <summary>One image: every layer in order, then the requested stage outputs copied out.</summary>");
-            w.Open("protected override void ForwardImage(float* input, float* logits, FeatureCapture? features)");
+            w.Line("/// <summary>One image: every layer in order, each requested stage output copied out right after its layer.</summary>");
+            w.Open("protected override void ForwardImage(float* input, float* logits, FeatureCapture? features, int image)");
             var taps = plan.Features.ToLookup(f => f.AfterLayer);
             for (int i = 0; i < plan.Layers.Count; i++)
             {
@@ -164,7 +170,7 @@ namespace Res2Net.Generator
                 w.Line($"{layer.Method}({args});");
                 foreach (var tap in taps[i])
                 {
-                    w.Line($"features?.Capture({tap.Index}, {Pointer(tap.Source)}); // {tap.Name}: [{tap.Channels}, {tap.Height}, {tap.Width}]");
+                    w.Line($"features?.Capture({tap.Index}, image, {Pointer(tap.Source)}); // {tap.Name}: [{tap.Channels}, {tap.Height}, {tap.Width}]");
                 }
             }
             w.Close();

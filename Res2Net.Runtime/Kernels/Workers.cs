@@ -7,7 +7,7 @@ namespace Res2Net.Runtime.Kernels;
 /// </summary>
 public static unsafe class Workers
 {
-    private static readonly object s_gate = new();
+    private static int s_busy;
     private static Worker[] s_workers = Array.Empty<Worker>();
     private static int s_maxThreads = Math.Max(1, Environment.ProcessorCount);
     private static Exception? s_failure;
@@ -19,19 +19,21 @@ public static unsafe class Workers
         set
         {
             if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "at least one thread");
-            lock (s_gate) s_maxThreads = value;
+            s_maxThreads = value;
         }
     }
 
     /// <summary>
     /// Runs <paramref name="body"/>(state, part, parts) for parts 0..parts−1, part 0 on the calling thread,
     /// and returns when all are done. Two forwards on different networks at once do not share the workers:
-    /// the second runs its parts inline.
+    /// the second runs its parts inline, and so does a <see cref="Run"/> nested in a part (one image per thread
+    /// already keeps every core busy).
     /// </summary>
     public static void Run(int parts, delegate*<void*, int, int, void> body, void* state)
     {
         parts = Math.Min(parts, s_maxThreads);
-        if (parts <= 1 || !Monitor.TryEnter(s_gate))
+        // Not a Monitor: it is re-entrant, and a part running on the calling thread must not dispatch again.
+        if (parts <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int p = 0; p < Math.Max(parts, 1); p++) body(state, p, Math.Max(parts, 1));
             return;
@@ -52,7 +54,7 @@ public static unsafe class Workers
         }
         finally
         {
-            Monitor.Exit(s_gate);
+            Volatile.Write(ref s_busy, 0);
         }
     }
 

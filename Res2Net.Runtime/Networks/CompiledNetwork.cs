@@ -15,6 +15,8 @@ public abstract unsafe class CompiledNetwork
     private readonly float[] _arena;
     private readonly float[] _col;
     private readonly object _forwardLock = new();
+    private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
+    private BatchJob? _job;
 
     /// <summary>Packed weights with BatchNorm folded in; the generated code adds literal offsets.</summary>
     protected readonly float* Packed;
@@ -33,6 +35,21 @@ public abstract unsafe class CompiledNetwork
         _arena = GC.AllocateArray<float>(arenaFloats + Gemm.ReadSlack, pinned: true);
         _col = GC.AllocateArray<float>(colFloats + Gemm.ReadSlack, pinned: true);
         Packed = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _packed[0]);
+        Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
+        Col = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _col[0]);
+    }
+
+    /// <summary>
+    /// A replica for another thread: the same packed weights, its own arena and scratch, so that the images of a
+    /// batch can run side by side, one per thread, without any synchronisation between layers.
+    /// </summary>
+    protected CompiledNetwork(CompiledNetwork primary)
+    {
+        Info = primary.Info;
+        _packed = primary._packed;
+        _arena = GC.AllocateArray<float>(primary._arena.Length, pinned: true);
+        _col = GC.AllocateArray<float>(primary._col.Length, pinned: true);
+        Packed = primary.Packed;
         Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
         Col = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _col[0]);
     }
@@ -105,13 +122,73 @@ public abstract unsafe class CompiledNetwork
             fixed (float* x = input)
             fixed (float* y = logits)
             {
-                for (int n = 0; n < batch; n++)
+                int threads = Math.Min(batch, Workers.MaxThreads);
+                if (threads <= 1)
                 {
-                    features?.SetImage(n);
-                    ForwardImage(x + (long)n * Info.InputElements, y + (long)n * Info.NumClasses, features);
+                    for (int n = 0; n < batch; n++) ForwardImage(x + (long)n * Info.InputElements, y + (long)n * Info.NumClasses, features, n);
+                    return;
+                }
+                // Images across threads: each replica runs whole images with its layers on one thread.
+                EnsureReplicas(threads - 1);
+                var job = _job ??= new BatchJob(this);
+                job.Input = x;
+                job.Logits = y;
+                job.Batch = batch;
+                job.Features = features;
+                try
+                {
+                    Workers.Run(threads, &RunImages, (void*)job.Handle);
+                }
+                finally
+                {
+                    job.Features = null;
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What the threads of a batched forward need, reached through a weak GC handle made once per network:
+    /// a function pointer can carry no object reference, and a forward must not allocate.
+    /// </summary>
+    private sealed class BatchJob
+    {
+        public BatchJob(CompiledNetwork network)
+        {
+            Network = network;
+            Handle = System.Runtime.InteropServices.GCHandle.ToIntPtr(
+                System.Runtime.InteropServices.GCHandle.Alloc(this, System.Runtime.InteropServices.GCHandleType.Weak));
+        }
+
+        ~BatchJob() => System.Runtime.InteropServices.GCHandle.FromIntPtr(Handle).Free();
+
+        public CompiledNetwork Network { get; }
+        public IntPtr Handle { get; }
+        public float* Input;
+        public float* Logits;
+        public int Batch;
+        public FeatureCapture? Features;
+    }
+
+    /// <summary>Thread <paramref name="part"/> runs images part, part + parts, …; nested layer work runs inline.</summary>
+    private static void RunImages(void* state, int part, int parts)
+    {
+        var job = (BatchJob)System.Runtime.InteropServices.GCHandle.FromIntPtr((IntPtr)state).Target!; // alive: its network is mid-forward
+        var network = part == 0 ? job.Network : job.Network._replicas[part - 1];
+        var info = job.Network.Info;
+        for (int n = part; n < job.Batch; n += parts)
+        {
+            network.ForwardImage(job.Input + (long)n * info.InputElements, job.Logits + (long)n * info.NumClasses, job.Features, n);
+        }
+    }
+
+    private void EnsureReplicas(int count)
+    {
+        if (_replicas.Length >= count) return;
+        var replicas = new CompiledNetwork[count];
+        Array.Copy(_replicas, replicas, _replicas.Length);
+        for (int i = _replicas.Length; i < count; i++) replicas[i] = CreateReplica();
+        _replicas = replicas;
     }
 
     /// <summary>Runs a batch and returns its logits, <c>batch × NumClasses</c>.</summary>
@@ -125,6 +202,9 @@ public abstract unsafe class CompiledNetwork
     /// <summary>Packs the weights; generated.</summary>
     protected abstract void Bind(WeightBinder binder);
 
-    /// <summary>The straight-line forward of one image; generated.</summary>
-    protected abstract void ForwardImage(float* input, float* logits, FeatureCapture? features);
+    /// <summary>The straight-line forward of image <paramref name="image"/> of the batch; generated.</summary>
+    protected abstract void ForwardImage(float* input, float* logits, FeatureCapture? features, int image);
+
+    /// <summary>Another instance over the same packed weights (see the replica constructor); generated.</summary>
+    protected abstract CompiledNetwork CreateReplica();
 }

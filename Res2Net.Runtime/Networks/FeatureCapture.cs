@@ -8,9 +8,8 @@ namespace Res2Net.Runtime.Networks;
 public sealed unsafe class FeatureCapture
 {
     private readonly int[] _indices;
-    private float[]?[] _outputs = new float[]?[5];
+    private readonly float[]?[] _outputs = new float[]?[5];
     private IReadOnlyList<FeatureInfo> _infos = Array.Empty<FeatureInfo>();
-    private int _image;
     private int _batch;
 
     /// <param name="outIndices">Which outputs to keep; default all four stages (1-4), as mmpretrain's <c>out_indices=(0, 1, 2, 3)</c> of the stages.</param>
@@ -48,14 +47,15 @@ public sealed unsafe class FeatureCapture
         }
     }
 
-    internal void SetImage(int image) => _image = image;
-
-    /// <summary>Called by generated code right after the layer that produces output <paramref name="index"/>.</summary>
-    public void Capture(int index, float* source)
+    /// <summary>
+    /// Called by generated code right after the layer that produces output <paramref name="index"/> of image
+    /// <paramref name="image"/>; images of a batch may call it from different threads (disjoint slices).
+    /// </summary>
+    public void Capture(int index, int image, float* source)
     {
         var target = _outputs[index];
         if (target == null) return;
         int size = _infos[index].ElementCount;
-        new ReadOnlySpan<float>(source, size).CopyTo(target.AsSpan(_image * size, size));
+        new ReadOnlySpan<float>(source, size).CopyTo(target.AsSpan(image * size, size));
     }
 }
