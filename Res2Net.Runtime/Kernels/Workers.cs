@@ -69,12 +69,19 @@ public static unsafe class Workers
 
     private sealed class Worker
     {
-        private readonly ManualResetEventSlim _go = new(false, spinCount: 2000);
+        /// <summary>
+        /// How long a worker keeps polling after its last part before it sleeps. A forward hands out a part every
+        /// few tens of microseconds; waking a sleeping thread costs about as much, several hundred times a forward.
+        /// </summary>
+        private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 2000; // 0.5 ms
+
+        private readonly ManualResetEventSlim _wake = new(false);
         private delegate*<void*, int, int, void> _body;
         private void* _state;
         private int _part;
         private int _parts;
         private int* _pending;
+        private int _generation;
 
         public Worker(int index)
         {
@@ -89,15 +96,28 @@ public static unsafe class Workers
             _part = part;
             _parts = parts;
             _pending = pending;
-            _go.Set();
+            Interlocked.Increment(ref _generation); // publishes the fields above to a polling worker
+            _wake.Set();
         }
 
         private void Loop()
         {
+            int seen = 0;
             while (true)
             {
-                _go.Wait();
-                _go.Reset();
+                long since = System.Diagnostics.Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref _generation) == seen)
+                {
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() - since < s_spinTicks)
+                    {
+                        Thread.SpinWait(20);
+                        continue;
+                    }
+                    _wake.Wait();
+                    _wake.Reset();
+                    since = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+                seen = Volatile.Read(ref _generation);
                 try
                 {
                     _body(_state, _part, _parts);
