@@ -31,7 +31,8 @@ namespace Res2Net.Generator
             // spec's text changed but its meaning did not (whitespace, key order).
             IncrementalValuesProvider<ParsedSpec> parsed = context.AdditionalTextsProvider
                 .Where(static file => IsSpecFile(file.Path))
-                .Select(static (file, ct) => ParseSpec(file.Path, file.GetText(ct) ?? SourceText.From(string.Empty)));
+                .Select(static (file, ct) => ParseSpec(file.Path, file.GetText(ct) ?? SourceText.From(string.Empty)))
+                .WithTrackingName(TrackingNames.Parse);
 
             // The namespace of the generated classes: Res2NetNamespace if the project sets it, else Res2Net.Models.
             IncrementalValueProvider<string> ns = context.AnalyzerConfigOptionsProvider
@@ -61,7 +62,8 @@ namespace Res2Net.Generator
             // Lower each unique spec to a plan and emit its class; a plan equal to the last build's is not re-emitted.
             IncrementalValuesProvider<NetworkPlan> plans = unique
                 .SelectMany(static (u, _) => u.Unique)
-                .Select(static (spec, ct) => Plan(spec));
+                .Select(static (spec, ct) => Plan(spec))
+                .WithTrackingName(TrackingNames.Plan);
 
             context.RegisterSourceOutput(plans.Combine(ns), static (spc, pair) =>
             {
@@ -83,6 +85,13 @@ namespace Res2Net.Generator
                 var (u, space) = pair;
                 spc.AddSource("Res2NetModels.g.cs", SourceText.From(EmitRegistry(u.Unique, space), Utf8NoBom));
             });
+        }
+
+        /// <summary>Step names, so tests can see which steps an edit re-ran.</summary>
+        internal static class TrackingNames
+        {
+            public const string Parse = nameof(Parse);
+            public const string Plan = nameof(Plan);
         }
 
         internal static bool IsSpecFile(string path) =>

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Res2Net.Generator;
 using Res2Net.Models;
 using Xunit;
 
@@ -47,6 +48,26 @@ public class PlanTests
         var table = Res2Net.Tests.Networks.TinyDeep.Description.StateDict.ToDictionary(e => e.Key, e => e.Shape.ToArray());
         Assert.Equal(expected.Keys.OrderBy(k => k), table.Keys.OrderBy(k => k));
         foreach (var (key, shape) in expected) Assert.Equal(shape, table[key]);
+    }
+
+    [Fact]
+    public void ReformattedSpecIsParsedAgainButNotReplanned()
+    {
+        string json = File.ReadAllText(GeneratorRunner.RepoFile("networks", "res2net50-w14-s8.json"));
+        var before = new GeneratorRunner.InMemoryText("networks/res2net50-w14-s8.json", json);
+        var after = new GeneratorRunner.InMemoryText("networks/res2net50-w14-s8.json", json.Replace("\n", "\n\n    "));
+        GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(
+            new[] { new Res2NetGenerator().AsSourceGenerator() }, new AdditionalText[] { before },
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("Specs");
+        driver = driver.RunGenerators(compilation);
+
+        driver = driver.ReplaceAdditionalText(before, after).RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+
+        // The text changed, so it is parsed again ("Unchanged": it ran and gave an equal spec); planning is skipped.
+        Assert.Equal(IncrementalStepRunReason.Unchanged, result.TrackedSteps[Res2NetGenerator.TrackingNames.Parse].Single().Outputs.Single().Reason);
+        Assert.Equal(IncrementalStepRunReason.Cached, result.TrackedSteps[Res2NetGenerator.TrackingNames.Plan].Single().Outputs.Single().Reason);
     }
 
     [Fact]
