@@ -30,7 +30,7 @@ public class FmaPeakBenchmarks
     public static double FlopsPerInvocation(int threads) => 2.0 * Iterations * Chains * Lanes * threads;
 
     [Benchmark]
-    public float Fma()
+    public float FmaChains()
     {
         if (Threads == 1) return Chain(Iterations);
         var sums = new float[Threads];

@@ -20,14 +20,17 @@ public static class CliApp
             PredictCommand.Create(stdout),
             InfoCommand.Create(stdout),
             ExportCommand.Create(stdout),
+            ConvertCommand.Create(stdout),
             BenchCommand.Create(stdout),
+            TestCommand.Create(stdout, stderr),
         };
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is CliException or CheckpointException or StateDictMismatchException or UnknownModelException
-                                      or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+                                      or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+                                      or Res2Net.Runtime.Imaging.ImageDecodeException or Res2Net.Runtime.Datasets.DatasetException)
         {
             stderr.WriteLine($"res2net: error: {e.Message}");
             return UserError;

@@ -6,6 +6,7 @@ using Res2Net.Models;
 using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Export;
+using Res2Net.Runtime.Kernels;
 using Res2Net.Runtime.Networks;
 using Spectre.Console;
 
@@ -31,7 +32,7 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads", "-t")
         {
-            Description = "Threads for ONNX Runtime's intra-op pool (the compiled network schedules its own work). Default: the number of cores.",
+            Description = "Threads for both engines: the compiled network's workers and ONNX Runtime's intra-op pool. Default: the number of cores.",
             DefaultValueFactory = _ => Environment.ProcessorCount,
         };
         var compare = new Option<string?>("--compare") { Description = "Also time another engine on the same weights and input: onnxruntime." };
@@ -56,6 +57,7 @@ internal static class BenchCommand
                 throw new CliException($"--compare {peer}: the only engine to compare with is '{OnnxRuntime}'.");
             }
 
+            Workers.MaxThreads = t;
             var network = Res2NetModels.Create(parse.GetRequiredValue(model));
             var info = network.Info;
             string source;
@@ -124,7 +126,7 @@ internal static class BenchCommand
         long macs = NetworkCost.ConvAndLinearMacs(info);
         var console = Terminal.For(stdout);
         console.WriteLine($"{info.Name}: batch {batch}, {source}, {runs} timed runs (median), " +
-                          $"{(2 * macs / 1e9).ToString("0.00", c)} GFLOP per image (conv + fc), ONNX Runtime threads {threads}, {Environment.ProcessorCount} cores");
+                          $"{(2 * macs / 1e9).ToString("0.00", c)} GFLOP per image (conv + fc), {threads} thread{(threads == 1 ? "" : "s")} each, {Environment.ProcessorCount} cores");
         var table = new Table().AddColumn("engine")
             .AddColumn(new TableColumn("ms / batch").RightAligned()).AddColumn(new TableColumn("best").RightAligned())
             .AddColumn(new TableColumn("ms / image").RightAligned()).AddColumn(new TableColumn("images/s").RightAligned())

@@ -1,24 +1,25 @@
+using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.Download;
 using Res2Net.Runtime.Networks;
+using Spectre.Console;
 
 namespace Res2Net.Cli.Commands;
 
 /// <summary>
 /// Finds the checkpoint for a network: the one the user named, else the file in the cache
-/// (<c>$RES2NET_HOME</c>, default <c>~/.cache/res2net</c>) under the name of its official URL.
+/// (<c>$RES2NET_HOME/checkpoints</c>, default <c>~/.cache/res2net/checkpoints</c>) under the name of its official URL,
+/// downloading it there first (with a progress bar on a terminal) when it is missing.
 /// </summary>
 internal static class CheckpointLocator
 {
-    public static string CacheDirectory
-    {
-        get
-        {
-            string? home = Environment.GetEnvironmentVariable("RES2NET_HOME");
-            if (!string.IsNullOrEmpty(home)) return Path.Combine(home, "checkpoints");
-            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "res2net", "checkpoints");
-        }
-    }
+    public static string CacheDirectory => CheckpointCache.CheckpointDirectory;
 
-    public static string Resolve(NetworkInfo info, FileInfo? explicitPath)
+    /// <summary>The checkpoint's path; downloads into the cache if needed, reporting progress on <paramref name="stderr"/> (default the console's).</summary>
+    public static string Resolve(NetworkInfo info, FileInfo? explicitPath, TextWriter? stderr = null) =>
+        Resolve(info, explicitPath, stderr, new PretrainedOptions());
+
+    /// <summary>As above with explicit download options (the defaults read <c>RES2NET_HOME</c>, <c>RES2NET_DOWNLOAD_BASE</c>, <c>RES2NET_OFFLINE</c>).</summary>
+    internal static string Resolve(NetworkInfo info, FileInfo? explicitPath, TextWriter? stderr, PretrainedOptions options)
     {
         if (explicitPath != null)
         {
@@ -29,13 +30,75 @@ internal static class CheckpointLocator
         {
             throw new CliException($"{info.Name} has no pretrained checkpoint in its spec ({info.SpecFile}); pass one with --checkpoint FILE.");
         }
-        string fileName = Path.GetFileName(new Uri(info.CheckpointUrl).LocalPath);
-        string cached = Path.Combine(CacheDirectory, fileName);
-        if (File.Exists(cached)) return cached;
-        throw new CliException(
-            $"no checkpoint for {info.Name}. Automatic download is not built yet; download\n" +
-            $"  {info.CheckpointUrl}\n" +
-            $"and either pass it with --checkpoint FILE, or save it as\n" +
-            $"  {cached}");
+        stderr ??= Console.Error;
+        string path = PretrainedCheckpoints.CachePath(info, options);
+        if (File.Exists(path)) return path;
+        try
+        {
+            return Download(info, options, path, stderr);
+        }
+        catch (CheckpointDownloadException e)
+        {
+            throw new CliException($"no checkpoint for {info.Name}: {e.Message}\nor pass it with --checkpoint FILE.");
+        }
+    }
+
+    /// <summary>Resolves the checkpoint and streams it into <paramref name="network"/>; says on <paramref name="stderr"/> what was loaded.</summary>
+    public static CheckpointLoadResult Load(CompiledNetwork network, FileInfo? explicitPath, TextWriter stderr)
+    {
+        string path = Resolve(network.Info, explicitPath, stderr);
+        var result = network.LoadCheckpoint(path);
+        stderr.WriteLine($"checkpoint: {result.SourcePath} ({result.Summary})");
+        return result;
+    }
+
+    private static string Download(NetworkInfo info, PretrainedOptions options, string path, TextWriter stderr)
+    {
+        string url = PretrainedCheckpoints.Url(info, options);
+        bool terminal = stderr == Console.Error && !Console.IsErrorRedirected;
+        if (!terminal || !options.AllowDownload)
+        {
+            if (options.AllowDownload) stderr.WriteLine($"downloading {url}\n  to {path}");
+            string done = PretrainedCheckpoints.Ensure(info, options);
+            stderr.WriteLine($"downloaded {new FileInfo(done).Length:N0} bytes, sha256 prefix {info.CheckpointSha256 ?? "(none)"} verified");
+            return done;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Ansi = AnsiSupport.Detect,
+            ColorSystem = ColorSystemSupport.Detect,
+            Interactive = InteractionSupport.Detect,
+        });
+        console.MarkupLine($"downloading [blue]{Markup.Escape(url)}[/]\n  to {Markup.Escape(path)}");
+        return console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
+                new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(Markup.Escape(Path.GetFileName(path)), maxValue: 1);
+                task.IsIndeterminate = true;
+                var progress = new Reporter(p =>
+                {
+                    if (p.TotalBytes is { } total)
+                    {
+                        task.IsIndeterminate = false;
+                        task.MaxValue = total;
+                    }
+                    task.Value = p.BytesReceived;
+                });
+                string done = PretrainedCheckpoints.Ensure(info, options with { Progress = progress });
+                task.Value = task.MaxValue;
+                task.StopTask();
+                return done;
+            });
+    }
+
+    /// <summary>Reports on the downloading thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+    private sealed class Reporter(Action<DownloadProgress> report) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => report(value);
     }
 }

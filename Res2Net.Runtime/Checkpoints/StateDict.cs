@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Res2Net.Runtime.Binding;
 
 namespace Res2Net.Runtime.Checkpoints;
 
@@ -11,14 +12,17 @@ public sealed class StateDict : IReadOnlyDictionary<string, CheckpointTensor>
     /// <summary>Wrapper value for a checkpoint that held <c>{'state_dict': ...}</c>.</summary>
     public const string StateDictWrapper = "state_dict";
 
-    /// <summary>Wrapper value for a checkpoint whose top-level object was the state dict itself.</summary>
+    /// <summary>Wrapper value for a checkpoint that held <c>{'model': ...}</c>.</summary>
+    public const string ModelWrapper = "model";
+
+    /// <summary>Wrapper value for a checkpoint whose top-level object was the state dict itself (and for safetensors).</summary>
     public const string NoWrapper = "none";
 
     private readonly List<CheckpointTensor> _ordered;
     private readonly Dictionary<string, CheckpointTensor> _byName;
 
     /// <summary>Builds a state dict from tensors; names must be unique.</summary>
-    public StateDict(IEnumerable<CheckpointTensor> tensors, string sourcePath, string wrapper)
+    public StateDict(IEnumerable<CheckpointTensor> tensors, string sourcePath, string wrapper, CheckpointFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(sourcePath);
@@ -33,12 +37,28 @@ public sealed class StateDict : IReadOnlyDictionary<string, CheckpointTensor>
         }
         SourcePath = sourcePath;
         Wrapper = wrapper;
+        Format = format;
+        Layout = KeyLayout.Detect(_ordered.Select(t => t.Name).ToList());
     }
+
+    /// <summary>The file format it was read from; null for a state dict built in memory.</summary>
+    public CheckpointFormat? Format { get; }
+
+    /// <summary>The key layout the names are in (mmpretrain, official, with or without <c>module.</c>).</summary>
+    public KeyLayoutInfo Layout { get; }
+
+    /// <summary>One line for messages: format, wrapper, layout and tensor count.</summary>
+    public string Summary =>
+        $"{(Format is { } f ? f.Describe() : "in memory")}, wrapper '{Wrapper}', layout {Layout.Description}, {Count} tensors";
+
+    /// <summary>This state dict with every tensor's values held in memory.</summary>
+    public StateDict Materialize() =>
+        _ordered.All(t => !t.IsDeferred) ? this : new StateDict(_ordered.Select(t => t.Materialize()).ToList(), SourcePath, Wrapper, Format);
 
     /// <summary>The path (or display name) the checkpoint was read from.</summary>
     public string SourcePath { get; }
 
-    /// <summary><see cref="StateDictWrapper"/> or <see cref="NoWrapper"/>.</summary>
+    /// <summary><see cref="StateDictWrapper"/>, <see cref="ModelWrapper"/> or <see cref="NoWrapper"/>.</summary>
     public string Wrapper { get; }
 
     /// <summary>Tensors in file order.</summary>

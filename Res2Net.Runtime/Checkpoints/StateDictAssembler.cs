@@ -1,79 +1,65 @@
 namespace Res2Net.Runtime.Checkpoints;
 
 /// <summary>
-/// Turns the unpickled object graph into a <see cref="StateDict"/>: finds the state dict (mmpretrain wraps it as
-/// <c>{'meta': ..., 'state_dict': ...}</c>, a bare <c>model.state_dict()</c> is the mapping itself), insists that every
-/// entry is a tensor, then copies the tensors out storage by storage so each storage's bytes are held only once.
+/// Turns the unpickled object graph into the tensors of a state dict: finds the state dict (mmpretrain wraps it as
+/// <c>{'meta': ..., 'state_dict': ...}</c>, other trainers as <c>{'model': ...}</c>, a bare <c>model.state_dict()</c> is the
+/// mapping itself), insists that every entry is a tensor whose storage the file really holds, and leaves the reading
+/// of the values to each entry, so a loader can stream them one by one.
 /// </summary>
 internal static class StateDictAssembler
 {
     private const string StateDictKey = "state_dict";
+    private const string ModelKey = "model";
     private const string MetadataAttribute = "_metadata";
 
-    public static StateDict Assemble(object? top, IStorageSource source, string file)
+    public static List<TableEntry> Index(PyDict dict, string wrapper, IStorageSource source, string file)
     {
-        var (dict, wrapper) = Locate(top, file);
         var entries = CheckEntries(dict, wrapper, file);
-
-        var tensors = new CheckpointTensor?[entries.Count];
-        foreach (var group in Enumerable.Range(0, entries.Count).GroupBy(i => entries[i].View.Storage.Key, StringComparer.Ordinal))
+        foreach (var group in entries.GroupBy(e => e.View.Storage.Key, StringComparer.Ordinal))
         {
             string key = group.Key;
             long available = source.DeclaredBytes(key);
-            long needed = 0;
-            int elementSize = 1;
-            foreach (int i in group)
+            foreach (var (name, view) in group)
             {
-                var storage = entries[i].View.Storage;
-                int size = storage.DType.ElementSize();
-                long declared = storage.ElementCount * size;
+                var storage = view.Storage;
+                long declared = storage.ElementCount * storage.DType.ElementSize();
                 if (declared > available)
                     throw new CheckpointException(file,
-                        $"tensor '{entries[i].Name}': storage '{key}' holds {available} bytes but the checkpoint declares " +
+                        $"tensor '{name}': storage '{key}' holds {available} bytes but the checkpoint declares " +
                         $"{storage.ElementCount} {storage.DType} elements ({declared} bytes); the file is truncated or corrupt");
-                needed = Math.Max(needed, entries[i].View.Extent * size);
-                elementSize = size;
-            }
-            // The common case, one contiguous float32 tensor per storage, goes straight from the file into its array:
-            // half the memory and one copy fewer than staging the raw bytes.
-            if (group.Count() == 1 && TryReadDirectly(entries[group.First()], source) is { } direct)
-            {
-                tensors[group.First()] = direct;
-                continue;
-            }
-
-            // Storages shared by views of different dtypes cannot be byte-swapped consistently; torch never writes them.
-            byte[] bytes = source.Load(key, needed, elementSize);
-            foreach (int i in group)
-            {
-                var (name, view) = entries[i];
-                tensors[i] = new CheckpointTensor(name, view.Shape, view.Storage.DType, TensorMaterializer.Gather(bytes, view));
             }
         }
-        return new StateDict(tensors.Select(t => t!), file, wrapper);
+        return entries.Select(e => new TableEntry(e.Name, e.View.Shape, e.View.Storage.DType, () => Read(e.View, source))).ToList();
     }
 
-    private static CheckpointTensor? TryReadDirectly((string Name, TensorRef View) entry, IStorageSource source)
+    /// <summary>Reads one view: straight from the file into its array when it is one contiguous float32 run, else via the raw bytes.</summary>
+    private static float[] Read(TensorRef view, IStorageSource source)
     {
-        var (name, view) = entry;
-        if (view.Storage.DType != TensorDType.Float32 || view.Offset != 0 || !BitConverter.IsLittleEndian ||
-            !TensorMaterializer.IsContiguous(view) || !source.CanReadDirectly(view.Storage.Key, view.ElementCount * sizeof(float)))
-            return null;
-        var data = new float[view.ElementCount];
-        source.ReadInto(view.Storage.Key, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
-        return new CheckpointTensor(name, view.Shape, view.Storage.DType, data);
+        int size = view.Storage.DType.ElementSize();
+        if (view.Storage.DType == TensorDType.Float32 && view.Offset == 0 && BitConverter.IsLittleEndian &&
+            TensorMaterializer.IsContiguous(view) && source.CanReadDirectly(view.Storage.Key, view.ElementCount * sizeof(float)))
+        {
+            var data = new float[view.ElementCount];
+            source.ReadInto(view.Storage.Key, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+            return data;
+        }
+        byte[] bytes = source.Load(view.Storage.Key, view.Extent * size, size);
+        return TensorMaterializer.Gather(bytes, view);
     }
 
-    private static (PyDict Dict, string Wrapper) Locate(object? top, string file)
+    public static (PyDict Dict, string Wrapper) Locate(object? top, string file)
     {
         if (top is not PyDict topDict)
             throw new CheckpointException(file,
                 $"top-level object is of type {PyValues.TypeName(top)}; expected a dict holding a state dict (or the state dict itself)");
 
-        if (topDict.TryGet(StateDictKey, out var inner))
+        foreach (var (key, wrapper) in new[] { (StateDictKey, StateDict.StateDictWrapper), (ModelKey, StateDict.ModelWrapper) })
         {
-            if (inner is PyDict innerDict) return (innerDict, StateDict.StateDictWrapper);
-            throw new CheckpointException(file, $"'{StateDictKey}' is of type {PyValues.TypeName(inner)}; expected a mapping of names to tensors");
+            if (!topDict.TryGet(key, out var inner)) continue;
+            if (inner is PyDict innerDict) return (innerDict, wrapper);
+            // A bare state dict may hold a tensor called 'model'; only a wrapper's 'model' must be a mapping.
+            if (key == ModelKey && inner is TensorRef) break;
+            throw new CheckpointException(file, $"'{key}' is of type {PyValues.TypeName(inner)}; expected a mapping of names to tensors");
         }
 
         if (topDict.Entries.All(e => e.Value is TensorRef))
@@ -82,13 +68,13 @@ internal static class StateDictAssembler
         string keys = string.Join(", ", topDict.Entries.Take(20).Select(e => PyValues.Describe(e.Key)));
         if (topDict.Count > 20) keys += $", ... ({topDict.Count} keys)";
         throw new CheckpointException(file,
-            $"no state dict found: top-level {topDict.TypeName} has keys [{keys}]; expected a '{StateDictKey}' key " +
+            $"no state dict found: top-level {topDict.TypeName} has keys [{keys}]; expected a '{StateDictKey}' or '{ModelKey}' key " +
             "or a mapping whose values are all tensors");
     }
 
     private static List<(string Name, TensorRef View)> CheckEntries(PyDict dict, string wrapper, string file)
     {
-        string where = wrapper == StateDict.StateDictWrapper ? $"'{StateDictKey}'" : "the state dict";
+        string where = wrapper == StateDict.NoWrapper ? "the state dict" : $"'{wrapper}'";
         CheckAttributes(dict, where, file);
         var entries = new List<(string, TensorRef)>(dict.Count);
         foreach (var (key, value) in dict.Entries)
@@ -128,4 +114,11 @@ internal static class StateDictAssembler
         name.EndsWith(".weight", StringComparison.Ordinal) || name.EndsWith(".bias", StringComparison.Ordinal) ||
         name.EndsWith(".running_mean", StringComparison.Ordinal) || name.EndsWith(".running_var", StringComparison.Ordinal) ||
         name is "weight" or "bias";
+
+    /// <summary>Same check for formats that carry dtypes without pickles (safetensors).</summary>
+    public static void CheckDType(string name, TensorDType dtype, string file)
+    {
+        if (!dtype.IsFloatingPoint() && IsLearnedOrStatistic(name))
+            throw new CheckpointException(file, $"tensor '{name}' has dtype {dtype}; weights and BN statistics must be floating point");
+    }
 }

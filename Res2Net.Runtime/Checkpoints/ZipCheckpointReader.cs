@@ -13,6 +13,9 @@ internal sealed class ZipCheckpointReader : IStorageSource
 {
     private const string PickleName = "data.pkl";
 
+    /// <summary>torch never compresses entries; a deflated one may claim at most this multiple of the file's size.</summary>
+    private const long MaxInflation = 64;
+
     private readonly string _file;
     private readonly string _prefix;
     private readonly Dictionary<string, ZipArchiveEntry> _entries;
@@ -28,30 +31,46 @@ internal sealed class ZipCheckpointReader : IStorageSource
         _entries = entries;
     }
 
-    public static StateDict Read(Stream stream, string file)
+    /// <summary>Opens the archive and indexes its state dict; the returned table keeps the archive open for reading.</summary>
+    public static TensorTable Open(Stream stream, string file)
     {
-        using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-        var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-        foreach (var entry in zip.Entries)
+        var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        try
         {
-            if (!entries.TryAdd(entry.FullName, entry))
-                throw new CheckpointException(file, $"zip archive lists entry '{entry.FullName}' twice");
+            var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+            {
+                if (!entries.TryAdd(entry.FullName, entry))
+                    throw new CheckpointException(file, $"zip archive lists entry '{entry.FullName}' twice");
+            }
+
+            var pickles = entries.Keys.Where(IsTopLevelPickle).ToList();
+            if (pickles.Count == 0)
+                throw new CheckpointException(file, DescribeMissingPickle(entries.Keys));
+            if (pickles.Count > 1)
+                throw new CheckpointException(file, $"zip archive holds several pickles ({string.Join(", ", pickles.Take(5))}); expected one <archive>/{PickleName}");
+            string pickleName = pickles[0];
+            string prefix = pickleName[..^PickleName.Length];
+
+            var reader = new ZipCheckpointReader(file, prefix, entries, stream.Length);
+            reader._bigEndian = reader.ReadByteOrder();
+            var pickleEntry = entries[pickleName];
+            if (pickleEntry.Length > Math.Max(stream.Length, 1L << 20) * MaxInflation)
+                throw new CheckpointException(file, $"entry '{pickleName}' claims {pickleEntry.Length} bytes, far more than the {stream.Length}-byte file could inflate to");
+            byte[] pickle = reader.ReadEntry(pickleEntry, pickleEntry.Length);
+            var top = new Unpickler(pickle, 0, pickle.Length, file, pickleName, pid => TorchPersistentIds.Parse(pid, legacy: false)).Load();
+            var (dict, wrapper) = StateDictAssembler.Locate(top, file);
+            var table = StateDictAssembler.Index(dict, wrapper, reader, file);
+            return new TensorTable(CheckpointFormat.TorchZip, wrapper, table, EmptyMetadata, zip);
         }
-
-        var pickles = entries.Keys.Where(IsTopLevelPickle).ToList();
-        if (pickles.Count == 0)
-            throw new CheckpointException(file, DescribeMissingPickle(entries.Keys));
-        if (pickles.Count > 1)
-            throw new CheckpointException(file, $"zip archive holds several pickles ({string.Join(", ", pickles.Take(5))}); expected one <archive>/{PickleName}");
-        string pickleName = pickles[0];
-        string prefix = pickleName[..^PickleName.Length];
-
-        var reader = new ZipCheckpointReader(file, prefix, entries, stream.Length);
-        reader._bigEndian = reader.ReadByteOrder();
-        byte[] pickle = reader.ReadEntry(entries[pickleName], entries[pickleName].Length);
-        var top = new Unpickler(pickle, 0, pickle.Length, file, pickleName, pid => TorchPersistentIds.Parse(pid, legacy: false)).Load();
-        return StateDictAssembler.Assemble(top, reader, file);
+        catch
+        {
+            zip.Dispose();
+            throw;
+        }
     }
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
 
     private static bool IsTopLevelPickle(string name) =>
         name == PickleName || (name.EndsWith("/" + PickleName, StringComparison.Ordinal) && name.IndexOf('/') == name.Length - PickleName.Length - 1);
@@ -84,6 +103,10 @@ internal sealed class ZipCheckpointReader : IStorageSource
     {
         if (!_entries.TryGetValue(_prefix + "data/" + key, out var entry))
             throw new CheckpointException(_file, $"storage '{key}' is referenced by the pickle but the archive has no entry '{_prefix}data/{key}'");
+        bool stored = entry.CompressedLength == entry.Length;
+        if (stored ? entry.Length > _archiveLength : entry.Length > MaxInflation * Math.Max(_archiveLength, 1L << 20))
+            throw new CheckpointException(_file,
+                $"entry '{entry.FullName}' claims {entry.Length} bytes, more than the {_archiveLength}-byte file can hold; the file is truncated or corrupt");
         return entry.Length;
     }
 
@@ -127,7 +150,9 @@ internal sealed class ZipCheckpointReader : IStorageSource
         try
         {
             using var stream = entry.Open();
-            return BoundedRead.TryReadExactly(stream, byteCount, out long got)
+            // A stored entry that fits the archive really has its bytes; a deflated one's size is only a claim.
+            bool verified = entry.CompressedLength == entry.Length && entry.Length <= _archiveLength && byteCount <= entry.Length;
+            return BoundedRead.TryReadExactly(stream, byteCount, out long got, verified)
                 ?? throw new CheckpointException(_file,
                     $"entry '{entry.FullName}' ends after {got} bytes but {byteCount} are needed (zip directory says {entry.Length}); the file is truncated or corrupt");
         }

@@ -8,16 +8,17 @@ namespace Res2Net.Runtime.IO;
 internal static class BoundedRead
 {
     /// <summary>Claims up to this size are trusted with one upfront allocation.</summary>
-    private const int DirectLimit = 16 << 20;
+    private const int DirectLimit = 1 << 20;
 
     /// <summary>
     /// Reads exactly <paramref name="count"/> bytes, or returns null when the stream ends first
-    /// (<paramref name="got"/> then says how many bytes there were).
+    /// (<paramref name="got"/> then says how many bytes there were). With <paramref name="countIsVerified"/> the caller
+    /// has checked that the bytes exist (e.g. against the file's length), so one allocation is safe.
     /// </summary>
-    public static byte[]? TryReadExactly(Stream stream, long count, out long got)
+    public static byte[]? TryReadExactly(Stream stream, long count, out long got, bool countIsVerified = false)
     {
         if (count < 0 || count > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(count));
-        if (count <= DirectLimit)
+        if (count <= DirectLimit || countIsVerified)
         {
             var buffer = new byte[count];
             int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);

@@ -89,7 +89,8 @@ public static class Npy
         }
 
         long byteCount = count * element.Size;
-        byte[] raw = BoundedRead.TryReadExactly(stream, byteCount, out long dataGot)
+        bool present = stream.CanSeek && byteCount <= stream.Length - stream.Position;
+        byte[] raw = BoundedRead.TryReadExactly(stream, byteCount, out long dataGot, countIsVerified: present)
             ?? throw new NpyException(file, "data",
                 $"shape ({string.Join(", ", shape)}) of '{header.Descr}' needs {byteCount} bytes but the file holds only {dataGot}");
         var data = new float[count];

@@ -63,8 +63,11 @@ public abstract unsafe class CompiledNetwork
     /// <summary>Where the bound weights came from, for messages.</summary>
     public string? CheckpointSource { get; private set; }
 
-    /// <summary>Reads a checkpoint file and binds it (see <see cref="Load(StateDict)"/>).</summary>
-    public void Load(string checkpointPath) => Load(CheckpointReader.Read(checkpointPath));
+    /// <summary>
+    /// Reads a checkpoint file (any format and key layout <see cref="CheckpointReader"/> knows) and binds it
+    /// (see <see cref="Load(StateDict)"/>), streaming tensors into the packed weights one at a time.
+    /// </summary>
+    public CheckpointLoadResult Load(string checkpointPath) => this.LoadCheckpoint(checkpointPath);
 
     /// <summary>
     /// Binds a state dict strictly: every tensor the network needs must be present with its exact shape,

@@ -170,8 +170,22 @@ public class CheckpointLayoutTests
     [Fact]
     public void MissingStateDictListsTheTopLevelKeys()
     {
-        var pickle = new PickleBuilder().Proto().Op('}').Mark().Str("meta").Op('}').Str("model").Op('}').Str("optimizer").Op('N').Op('u').Stop().ToArray();
-        CheckpointAssert.PickleFails(pickle, "no state dict found: top-level dict has keys ['meta', 'model', 'optimizer']");
+        var pickle = new PickleBuilder().Proto().Op('}').Mark().Str("meta").Op('}').Str("ema").Op('}').Str("optimizer").Op('N').Op('u').Stop().ToArray();
+        CheckpointAssert.PickleFails(pickle, "no state dict found: top-level dict has keys ['meta', 'ema', 'optimizer']", "'state_dict' or 'model' key");
+    }
+
+    [Fact]
+    public void ModelWrapperIsFoundAndMustBeAMapping()
+    {
+        var storages = new Dictionary<string, byte[]> { ["0"] = CheckpointZip.Floats(1) };
+        var pickle = new PickleBuilder().Proto().Op('}').Mark().Str("epoch").Int(3)
+            .Str("model").OrderedDict().Str("fc.weight").Tensor("FloatStorage", "0", 1, 0, [1], [1]).Op('s').Op('u').Stop().ToArray();
+        var stateDict = CheckpointReader.Read(new MemoryStream(CheckpointZip.Build(pickle, storages)), "m.pth");
+        Assert.Equal(StateDict.ModelWrapper, stateDict.Wrapper);
+        Assert.Equal(["fc.weight"], stateDict.Keys);
+
+        var notMapping = new PickleBuilder().Proto().Op('}').Str("model").Op(']').Op('s').Stop().ToArray();
+        CheckpointAssert.PickleFails(notMapping, "'model' is of type list; expected a mapping");
     }
 
     [Fact]
@@ -197,7 +211,7 @@ public class CheckpointLayoutTests
     [Fact]
     public void NotAZipIsExplained()
     {
-        CheckpointAssert.Fails("hello, world"u8.ToArray(), "not a PyTorch zip checkpoint", "68656c6c6f2c2077", "legacy (torch < 1.6)");
+        CheckpointAssert.Fails("hello, world"u8.ToArray(), "not a checkpoint this reader knows", "68656c6c6f2c2077", "'PK'", "legacy format", "safetensors");
     }
 
     [Fact]

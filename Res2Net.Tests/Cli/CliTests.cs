@@ -56,7 +56,9 @@ public class CliTests
         string home = Directory.CreateTempSubdirectory().FullName;
         string input = Path.Combine(home, "x.npy");
         Res2Net.Runtime.IO.Npy.Write(input, new float[3 * 224 * 224], new[] { 1, 3, 224, 224 });
+        // Offline: the test must say where to put the file without reaching for the real server.
         Environment.SetEnvironmentVariable("RES2NET_HOME", home);
+        Environment.SetEnvironmentVariable("RES2NET_OFFLINE", "1");
         try
         {
             var (code, _, err) = Run("predict", input, "--model", W14);
@@ -68,6 +70,7 @@ public class CliTests
         finally
         {
             Environment.SetEnvironmentVariable("RES2NET_HOME", null);
+            Environment.SetEnvironmentVariable("RES2NET_OFFLINE", null);
         }
     }
 

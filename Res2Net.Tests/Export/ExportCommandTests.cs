@@ -65,6 +65,20 @@ public class ExportCommandTests
     }
 
     [Fact]
+    public void BenchComparesWithOnnxRuntimeAfterCheckingTheyAgree()
+    {
+        // Threads left at their default (the core count) so the process-wide worker count other tests see is unchanged.
+        var (code, output, err) = CliTests.Run("bench", "--model", W14, "--compare", "onnxruntime", "--iterations", "1", "--warmup", "0");
+
+        Assert.True(code == 0, err);
+        Assert.Contains("ours (compiled)", output);
+        Assert.Contains("ONNX Runtime 1.31", output);
+        Assert.Contains("ours / ONNX Runtime:", output);
+        Assert.Contains("outputs agree: max |ours - ONNX Runtime|", output);
+        Assert.Contains("8.36 GFLOP per image", output);
+    }
+
+    [Fact]
     public void BenchOnlyComparesWithOnnxRuntime()
     {
         var (code, _, err) = CliTests.Run("bench", "--model", W14, "--compare", "tensorflow");

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Res2Net.Models;
+using Res2Net.Runtime.Datasets;
+using Spectre.Console;
+
+namespace Res2Net.Cli.Commands;
+
+/// <summary><c>res2net test</c>: mmpretrain's <c>tools/test.py</c>, top-1 and top-5 accuracy of a network on a labelled image set.</summary>
+internal static class TestCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = ModelOption.Create();
+        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c")
+        {
+            Description = "Checkpoint file (mmpretrain .pth, or a bare state dict). Default: the cached download of the model's official checkpoint.",
+        };
+        var data = new Option<DirectoryInfo>("--data", "-d")
+        {
+            HelpName = "DIR",
+            Description =
+                "The image folder. Without --ann-file it is read as torchvision's ImageFolder: one sub-folder per class, labelled by the folder " +
+                "names' sorted order (by code point, as Python sorts), images anywhere below them (.jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp).",
+            Required = true,
+        };
+        var annFile = new Option<FileInfo?>("--ann-file", "-a")
+        {
+            HelpName = "FILE",
+            Description =
+                "mmpretrain's ImageNet layout: a text file of 'relative/path label' lines (e.g. meta/val.txt), paths relative to --data. " +
+                "A relative path not found from the working directory is looked up under --data.",
+        };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 32, HelpName = "N" };
+        var output = new Option<FileInfo?>("--out", "-o")
+        {
+            HelpName = "results.json",
+            Description = "Also write the metrics, the skipped images and every image's top-5 labels and scores to this JSON file.",
+        };
+
+        var command = new Command("test",
+            "Evaluate a network on a labelled image set and print top-1 and top-5 accuracy as mmpretrain's tools/test.py does. " +
+            "Images are decoded on another thread, ahead of the network; an image that cannot be read is reported and skipped.")
+        {
+            model, checkpoint, data, annFile, batchSize, output,
+        };
+        command.SetAction(parse =>
+        {
+            int batch = parse.GetValue(batchSize);
+            if (batch < 1) throw new CliException($"--batch-size must be at least 1, got {batch}.");
+            var outFile = parse.GetValue(output);
+            if (outFile?.Directory is { Exists: false } outDir) throw new CliException($"cannot write {outFile.FullName}: directory {outDir.FullName} does not exist.");
+
+            var network = Res2NetModels.Create(parse.GetRequiredValue(model));
+            var info = network.Info;
+            var dataset = ImageDataset.Open(parse.GetRequiredValue(data).FullName, parse.GetValue(annFile)?.ToString());
+            dataset.CheckLabels(info.NumClasses, info.Name);
+            var loaded = CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
+
+            var console = Terminal.For(stdout);
+            console.MarkupLine($"model: [bold]{Markup.Escape(info.Name)}[/]");
+            console.MarkupLine($"data: {Markup.Escape(dataset.ToString())}");
+            if (dataset.Samples.Count == 0) throw new CliException($"{dataset.Root} holds no images.");
+
+            var evaluator = new DatasetEvaluator(network) { BatchSize = batch };
+            EvaluationResult result;
+            if (console.Profile.Capabilities.Interactive)
+            {
+                // A live bar with elapsed time and ETA on a terminal.
+                result = console.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(),
+                        new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(context =>
+                    {
+                        var task = context.AddTask("test", maxValue: dataset.Samples.Count);
+                        return evaluator.Evaluate(dataset, new Reporter(p =>
+                        {
+                            task.Value = p.Done;
+                            task.Description = $"test {p.Done}/{p.Total}" + (p.Skipped > 0 ? $", {p.Skipped} skipped" : "");
+                        }));
+                    });
+            }
+            else
+            {
+                // Redirected to a file or a pipe: a log line at every tenth of the way, as mmpretrain logs every N iterations.
+                int lastTenth = 0;
+                result = evaluator.Evaluate(dataset, new Reporter(p =>
+                {
+                    int tenth = p.Total == 0 ? 10 : (int)(10L * p.Done / p.Total);
+                    if (tenth <= lastTenth) return;
+                    lastTenth = tenth;
+                    stdout.WriteLine(FormattableString.Invariant($"test [{p.Done}/{p.Total}] {100.0 * p.Done / p.Total,3:0}%  {p.Skipped} skipped  elapsed {Clock(p.Elapsed)}  eta {Clock(Eta(p))}"));
+                }));
+            }
+
+            foreach (var s in result!.Skipped) stderr.WriteLine($"res2net: warning: skipped {s.Path}: {s.Reason}");
+            string skippedNote = result.Skipped.Count == 0 ? "" : $", {result.Skipped.Count} skipped (unreadable, see the warnings)";
+            stdout.WriteLine(
+                $"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
+                $"{result.ImagesPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} images/s ({result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
+            stdout.WriteLine(result.FormatMetrics());
+            if (outFile != null) WriteJson(outFile.FullName, info.Name, loaded.SourcePath, dataset, result);
+            if (result.Evaluated == 0) throw new CliException($"none of the {result.Total} images could be decoded.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static TimeSpan Eta(EvaluationProgress p) =>
+        p.Done == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (p.Total - p.Done) / p.Done);
+
+    private static string Clock(TimeSpan t) => t.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>Reports progress synchronously, on the evaluating thread (<see cref="Progress{T}"/> would post it to the thread pool).</summary>
+    private sealed class Reporter(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress value) => report(value);
+    }
+
+    private static void WriteJson(string path, string model, string checkpoint, ImageDataset dataset, EvaluationResult result)
+    {
+        string partial = path + ".partial";
+        try
+        {
+            using (var stream = File.Create(partial))
+            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                w.WriteString("model", model);
+                w.WriteString("checkpoint", checkpoint);
+                w.WriteString("data", dataset.Root);
+                w.WriteString("layout", dataset.Layout == DatasetLayout.ImageFolder ? "ImageFolder" : "annotation file");
+                if (dataset.AnnotationFile != null) w.WriteString("ann_file", dataset.AnnotationFile);
+                if (dataset.Classes != null)
+                {
+                    w.WriteStartArray("classes");
+                    foreach (var c in dataset.Classes) w.WriteStringValue(c);
+                    w.WriteEndArray();
+                }
+                w.WriteStartObject("metrics");
+                WriteNumber(w, "accuracy/top1", result.Top1);
+                WriteNumber(w, "accuracy/top5", result.Top5);
+                w.WriteEndObject();
+                w.WriteNumber("total", result.Total);
+                w.WriteNumber("evaluated", result.Evaluated);
+                w.WriteNumber("top1_correct", result.Top1Correct);
+                w.WriteNumber("top5_correct", result.Top5Correct);
+                w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+                w.WriteNumber("images_per_second", Math.Round(result.ImagesPerSecond, 1));
+                w.WriteStartArray("skipped");
+                foreach (var s in result.Skipped)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("file", s.RelativePath);
+                    w.WriteString("reason", s.Reason);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("samples");
+                foreach (var s in result.Samples)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("file", s.RelativePath);
+                    w.WriteNumber("gt_label", s.Label);
+                    w.WriteNumber("pred_label", s.PredLabel);
+                    w.WriteNumber("pred_score", s.Scores[0]);
+                    w.WriteStartArray("topk");
+                    foreach (int label in s.TopK) w.WriteNumberValue(label);
+                    w.WriteEndArray();
+                    w.WriteStartArray("scores");
+                    foreach (float score in s.Scores) w.WriteNumberValue(score);
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(partial)) File.Delete(partial);
+        }
+    }
+
+    private static void WriteNumber(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsNaN(value)) w.WriteNull(name);
+        else w.WriteNumber(name, Math.Round(value, 4));
+    }
+}

@@ -1,0 +1,25 @@
+namespace Res2Net.Runtime.Download;
+
+/// <summary>
+/// A checkpoint could not be fetched (offline, HTTP error, dropped connection after every retry, wrong sha256).
+/// The message names the URL and the exact path where the file may be placed by hand; nothing is left under that path.
+/// </summary>
+public sealed class CheckpointDownloadException : Exception
+{
+    public CheckpointDownloadException(string url, string targetPath, string cause, Exception? innerException = null)
+        : base($"could not download {url}: {cause}\nDownload it by hand and save it as\n  {targetPath}", innerException)
+    {
+        Url = url;
+        TargetPath = targetPath;
+        Cause = cause;
+    }
+
+    /// <summary>The URL that was requested.</summary>
+    public string Url { get; }
+
+    /// <summary>Where the checkpoint belongs in the cache; a file saved there by hand is used without downloading.</summary>
+    public string TargetPath { get; }
+
+    /// <summary>What went wrong, without the URL and path.</summary>
+    public string Cause { get; }
+}
