@@ -34,8 +34,9 @@ namespace Res2Net.Generator
             w.Line($"/// for one 3×{spec.InputHeight}×{spec.InputWidth} image.");
             w.Line("/// </summary>");
             w.Line("/// <remarks>");
-            w.Line($"/// Activations live in one arena of {Format(plan.ArenaFloats)} floats placed by liveness, plus {Format(plan.ColFloats)} floats");
-            w.Line($"/// of gather scratch; weights are packed once at load into {Format(plan.PackedFloats)} floats with each BatchNorm folded in.");
+            w.Line($"/// Activations live in one arena of {Format(plan.ArenaFloats)} floats placed by liveness (plus at most {Format(plan.GatherFloats)}");
+            w.Line($"/// floats of gathered conv input per thread); weights are packed once at load into {Format(plan.PackedFloats)} floats with");
+            w.Line("/// each BatchNorm folded in.");
             w.Line("/// A forward allocates nothing. One instance runs one forward at a time.");
             w.Line("/// </remarks>");
             w.Open($"public sealed unsafe partial class {spec.ClassName} : CompiledNetwork");
@@ -61,10 +62,9 @@ namespace Res2Net.Generator
             w.Line($"public const long FlopCount = {plan.Flops}L;");
             w.Line();
             w.Line($"private const int ArenaFloats = {plan.ArenaFloats};");
-            w.Line($"private const int ColFloats = {plan.ColFloats};");
             w.Line($"private const int PackedFloats = {plan.PackedFloats};");
             w.Line();
-            w.Line($"public {spec.ClassName}() : base(Description, ArenaFloats, ColFloats, PackedFloats)");
+            w.Line($"public {spec.ClassName}() : base(Description, ArenaFloats, PackedFloats)");
             w.Line("{");
             w.Line("}");
             w.Line();
@@ -98,7 +98,7 @@ namespace Res2Net.Generator
             w.Line($"    Params: ParamCount,");
             w.Line($"    Flops: FlopCount,");
             w.Line($"    ArenaFloats: ArenaFloats,");
-            w.Line($"    ColFloats: ColFloats,");
+            w.Line($"    GatherFloats: {plan.GatherFloats},");
             w.Line($"    PackedFloats: PackedFloats,");
             w.Line($"    CheckpointUrl: {(spec.CheckpointUrl == null ? "null" : Literal(spec.CheckpointUrl))},");
             w.Line($"    CheckpointSha256: {(spec.CheckpointSha256 == null ? "null" : Literal(spec.CheckpointSha256))},");
@@ -188,13 +188,12 @@ namespace Res2Net.Generator
             {
                 case ConvOp c:
                     w.Open($"private void {c.Method}({(c.Source.Kind == OperandKind.Input ? "float* input" : "")})");
-                    string b = Pointer(c.Source);
-                    if (c.NeedsGather)
-                    {
-                        w.Line($"Gather.Im2Col({Pointer(c.Source)}, {(c.SecondSource == null ? "null" : Pointer(c.SecondSource))}, channels: {c.InChannels}, height: {c.InHeight}, width: {c.InWidth}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {c.OutHeight}, outWidth: {c.OutWidth}, Col);");
-                        b = "Col";
-                    }
-                    w.Line($"Gemm.Conv(Packed + {c.WeightOffset}, {b}, {Pointer(c.Destination)}, m: {c.OutChannels}, n: {c.GemmN}, k: {c.GemmK}, bias: Packed + {c.BiasOffset}, residual: {(c.Residual == null ? "null" : Pointer(c.Residual))}, relu: {(c.Relu ? "true" : "false")});");
+                    w.Line("Gemm.Conv(");
+                    w.Line($"    weights: Packed + {c.WeightOffset}, bias: Packed + {c.BiasOffset},");
+                    w.Line($"    source: {Pointer(c.Source)}, second: {PointerOrNull(c.SecondSource)}, tail: {PointerOrNull(c.Tail)}, tailChannel: {c.TailChannel},");
+                    w.Line($"    destination: {Pointer(c.Destination)}, residual: {PointerOrNull(c.Residual)}, relu: {(c.Relu ? "true" : "false")},");
+                    w.Line($"    outChannels: {c.OutChannels}, inChannels: {c.InChannels}, height: {c.InHeight}, width: {c.InWidth},");
+                    w.Line($"    kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {c.OutHeight}, outWidth: {c.OutWidth});");
                     w.Close();
                     break;
                 case PoolOp p:
@@ -231,6 +230,8 @@ namespace Res2Net.Generator
             LinearOp l => (new[] { l.InFeatures }, new[] { l.OutFeatures }, $"Linear({l.InFeatures}, {l.OutFeatures})"),
             _ => (new int[0], new int[0], ""),
         };
+
+        private static string PointerOrNull(Operand? o) => o == null ? "null" : Pointer(o);
 
         private static string Pointer(Operand o) => o.Kind switch
         {

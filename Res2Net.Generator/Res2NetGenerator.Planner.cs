@@ -30,7 +30,7 @@ namespace Res2Net.Generator
             private readonly List<StateDictEntry> _stateDict = new();
             private readonly List<FeatureTap> _features = new();
             private long _packed;
-            private long _col;
+            private long _gather;
             private long _params;
             private long _flops;
 
@@ -111,9 +111,9 @@ namespace Res2Net.Generator
             }
 
             /// <summary>
-            /// mmpretrain's Bottle2neck. In a 'normal' block (not the first of its stage) each 3×3 conv
-            /// writes its output over the split it has just consumed, so the concat is the conv1 buffer
-            /// itself and the last split passes through untouched: no copies.
+            /// mmpretrain's Bottle2neck. The concat is never assembled: the 3×3 outputs go to consecutive slots of
+            /// one buffer, and conv3 takes its last input channels (the untouched last split, or in a 'stage' block
+            /// its pooled copy's slot) from wherever they lie.
             /// </summary>
             private Tensor Bottle2neck(string name, Tensor x, int inChannels, int outChannels, int stride, bool isStageBlock)
             {
@@ -125,15 +125,16 @@ namespace Res2Net.Generator
                     x.Height, x.Width, relu: true, residual: null, $"conv1 + bn1 + ReLU, then split into {scales} × {width} channels");
 
                 int outH = ConvOut(x.Height, 3, stride, 1), outW = ConvOut(x.Width, 3, stride, 1);
-                var cat = isStageBlock ? NewTensor(width * scales, outH, outW) : t1;
+                // A 'stage' block pools its last split into the last slot; a 'normal' block passes it through as is.
+                var cat = NewTensor(width * (isStageBlock ? scales : scales - 1), outH, outW);
                 for (int i = 0; i < scales - 1; i++)
                 {
                     bool add = !isStageBlock && i > 0;
                     string summary = add
-                        ? $"convs.{i}(sp + spx[{i}]) + bns.{i} + ReLU, written over spx[{i}]"
-                        : $"convs.{i}(spx[{i}]) + bns.{i} + ReLU" + (isStageBlock ? $", into concat slot {i}" : $", written over spx[{i}]");
+                        ? $"convs.{i}(sp + spx[{i}]) + bns.{i} + ReLU, into concat slot {i}"
+                        : $"convs.{i}(spx[{i}]) + bns.{i} + ReLU, into concat slot {i}";
                     ConvInto($"{name}.convs.{i}", $"{name}.bns.{i}", Read(t1.Slice(i * width)),
-                        add ? Read(cat.Slice((i - 1) * width)) : null, width, width, 3, stride, 1, x.Height, x.Width,
+                        add ? Read(cat.Slice((i - 1) * width)) : null, null, 0, width, width, 3, stride, 1, x.Height, x.Width,
                         Write(cat.Slice(i * width)), relu: true, residual: null, summary);
                 }
                 if (isStageBlock)
@@ -154,8 +155,12 @@ namespace Res2Net.Generator
                     identity = Read(x.All);
                 }
 
-                return Conv($"{name}.conv3", $"{name}.bn3", Read(cat.All), null, width * scales, outChannels, 1, 1, 0,
-                    outH, outW, relu: true, residual: identity, $"conv3 + bn3 + identity, then ReLU");
+                var y = NewTensor(outChannels, outH, outW);
+                ConvInto($"{name}.conv3", $"{name}.bn3", Read(cat.All), null,
+                    isStageBlock ? null : Read(t1.Slice((scales - 1) * width)), (scales - 1) * width,
+                    width * scales, outChannels, 1, 1, 0, outH, outW, Write(y.All), relu: true, residual: identity,
+                    isStageBlock ? "conv3 + bn3 + identity, then ReLU" : $"conv3 + bn3 + identity, then ReLU; channels {(scales - 1) * width}+ are spx[{scales - 1}], read in place");
+                return y;
             }
 
             private Tensor Downsample(string name, Tensor x, int inChannels, int outChannels, int stride)
@@ -184,12 +189,12 @@ namespace Res2Net.Generator
                 int kernel, int stride, int padding, int inH, int inW, bool relu, Operand? residual, string summary)
             {
                 var y = NewTensor(outChannels, ConvOut(inH, kernel, stride, padding), ConvOut(inW, kernel, stride, padding));
-                ConvInto(conv, norm, source, second, inChannels, outChannels, kernel, stride, padding, inH, inW,
+                ConvInto(conv, norm, source, second, null, 0, inChannels, outChannels, kernel, stride, padding, inH, inW,
                     Write(y.All), relu, residual, summary);
                 return y;
             }
 
-            private void ConvInto(string conv, string norm, Operand source, Operand? second, int inChannels, int outChannels,
+            private void ConvInto(string conv, string norm, Operand source, Operand? second, Operand? tail, int tailChannel, int inChannels, int outChannels,
                 int kernel, int stride, int padding, int inH, int inW, Operand destination, bool relu, Operand? residual, string summary)
             {
                 int outH = ConvOut(inH, kernel, stride, padding), outW = ConvOut(inW, kernel, stride, padding);
@@ -209,9 +214,13 @@ namespace Res2Net.Generator
                 int bias = Reserve(rows);
                 var op = new ConvOp(conv, MethodName(conv), layerParams, layerFlops, summary,
                     $"backbone.{conv}", $"backbone.{norm}", inChannels, outChannels, kernel, stride, padding,
-                    inH, inW, outH, outW, Read(source), second == null ? null : Read(second), destination,
-                    residual == null ? null : Read(residual), relu, weights, bias);
-                if (op.NeedsGather) _col = Math.Max(_col, (long)op.GemmK * op.GemmN);
+                    inH, inW, outH, outW, Read(source), second == null ? null : Read(second), tail == null ? null : Read(tail), tailChannel,
+                    destination, residual == null ? null : Read(residual), relu, weights, bias);
+                if (kernel != 1 || stride != 1 || padding != 0 || second != null)
+                {
+                    // Gathered into the receptive-field matrix before the GEMM (Gemm.Conv's per-thread scratch).
+                    _gather = Math.Max(_gather, (long)inChannels * kernel * kernel * op.GemmN);
+                }
                 Add(op);
             }
 
@@ -282,7 +291,11 @@ namespace Res2Net.Generator
 
                 var layers = _layers.Select(layer => layer switch
                 {
-                    ConvOp c => c with { Source = Fix(c.Source), SecondSource = FixOpt(c.SecondSource), Destination = Fix(c.Destination), Residual = FixOpt(c.Residual) },
+                    ConvOp c => c with
+                    {
+                        Source = Fix(c.Source), SecondSource = FixOpt(c.SecondSource), Tail = FixOpt(c.Tail),
+                        Destination = Fix(c.Destination), Residual = FixOpt(c.Residual),
+                    },
                     PoolOp p => p with { Source = Fix(p.Source), Destination = Fix(p.Destination) },
                     GlobalPoolOp g => g with { Source = Fix(g.Source), Destination = Fix(g.Destination) },
                     LinearOp l => l with { Source = Fix(l.Source) },
@@ -291,7 +304,7 @@ namespace Res2Net.Generator
                 var features = _features.Select(f => f with { Source = Fix(f.Source) }).ToList();
 
                 return new NetworkPlan(_spec, layers.ToEquatableArray(), _stateDict.ToEquatableArray(), features.ToEquatableArray(),
-                    _params, _flops, Checked(arena), Checked(_col), Checked(_packed), finalChannels);
+                    _params, _flops, Checked(arena), _gather, Checked(_packed), finalChannels);
             }
 
             private static int Checked(long floats) => floats > int.MaxValue ? -1 : (int)floats;

@@ -68,9 +68,9 @@ namespace Res2Net.Generator
             context.RegisterSourceOutput(plans.Combine(ns), static (spc, pair) =>
             {
                 var (plan, space) = pair;
-                if (plan.ArenaFloats < 0 || plan.ColFloats < 0 || plan.PackedFloats < 0)
+                if (plan.ArenaFloats < 0 || plan.PackedFloats < 0)
                 {
-                    string what = plan.ArenaFloats < 0 ? "activation arena" : plan.ColFloats < 0 ? "gather scratch" : "packed weights";
+                    string what = plan.ArenaFloats < 0 ? "activation arena" : "packed weights";
                     spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NetworkTooLarge,
                         Location.Create(plan.Spec.SpecPath, new TextSpan(0, 0), new LinePositionSpan(default, default)),
                         "over 2^31", what));

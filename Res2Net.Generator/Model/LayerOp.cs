@@ -9,7 +9,9 @@ namespace Res2Net.Generator.Model
     /// <summary>
     /// A convolution with its BatchNorm folded in, then optionally the residual add and ReLU.
     /// <see cref="SecondSource"/> is Res2Net's hierarchical <c>sp + spx[i]</c>, summed while the
-    /// input is gathered so it never needs a buffer of its own.
+    /// input is gathered so it never needs a buffer of its own. <see cref="Tail"/> supplies the input
+    /// channels from <see cref="TailChannel"/> on: a Bottle2neck's concat of its 3×3 outputs and the
+    /// untouched last split, read from where each lies instead of copied together.
     /// </summary>
     internal sealed record ConvOp(
         string Module,
@@ -30,17 +32,14 @@ namespace Res2Net.Generator.Model
         int OutWidth,
         Operand Source,
         Operand? SecondSource,
+        Operand? Tail,
+        int TailChannel,
         Operand Destination,
         Operand? Residual,
         bool Relu,
         int WeightOffset,
         int BiasOffset) : LayerOp(Module, Method, Params, Flops)
     {
-        /// <summary>A 1×1 stride-1 conv reads its input in place; everything else is gathered first.</summary>
-        public bool NeedsGather => Kernel != 1 || Stride != 1 || Padding != 0 || SecondSource != null;
-
-        public int GemmK => InChannels * Kernel * Kernel;
-
         public int GemmN => OutHeight * OutWidth;
     }
 

@@ -13,7 +13,7 @@ namespace Res2Net.Generator.Model
         long Params,
         long Flops,
         int ArenaFloats,
-        int ColFloats,
+        long GatherFloats,
         int PackedFloats,
         int FinalChannels);
 

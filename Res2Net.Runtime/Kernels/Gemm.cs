@@ -4,11 +4,13 @@ using System.Runtime.Intrinsics;
 namespace Res2Net.Runtime.Kernels;
 
 /// <summary>
-/// The convolution GEMM: <c>C[m, n] = A[m, k] · B[k, n] + bias[m] (+ residual[m, n]), then ReLU</c>.
-/// A is a conv's packed weights (panels of <see cref="RowBlock"/> output channels), B is the input
-/// (a 1×1 conv's activation as is, anything else gathered by <see cref="Gather.Im2Col"/>), and rows of
-/// B and C are the <c>n = H·W</c> pixels of one channel, which is the dimension the SIMD lanes run over.
-/// Bias (folded BatchNorm), residual add and ReLU happen in registers before the single store.
+/// A convolution as a GEMM: <c>C[m, n] = A[m, k] · B[k, n] + bias[m] (+ residual[m, n]), then ReLU</c>.
+/// A is the conv's packed weights (panels of <see cref="RowBlock"/> output channels, BatchNorm folded in);
+/// B is its input seen as <c>k = Cin·kh·kw</c> rows of <c>n = Hout·Wout</c> output pixels, the dimension the SIMD
+/// lanes run over: a 1×1 conv's activations as they lie (a concat joined from two buffers), anything else
+/// gathered first by <see cref="Gather.Im2Col"/> (which also adds Res2Net's <c>sp + spx[i]</c>). Each k-slice ×
+/// tile of B is then packed into a small per-thread buffer, so the micro-kernel reads it from L1 at unit stride.
+/// Bias, residual add and ReLU happen in registers before the single store.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -16,28 +18,66 @@ public static unsafe class Gemm
     public const int RowBlock = 4;
 
     /// <summary>
-    /// Floats every B and residual buffer must have readable after its end: a partial tile loads whole
-    /// vectors past the last column (the extra lanes are computed and dropped, never stored).
+    /// Floats every residual buffer must have readable after its end: a partial tile loads whole vectors
+    /// past the last column (the extra lanes are computed and dropped, never stored).
     /// </summary>
     public const int ReadSlack = 64;
 
     /// <summary>Inputs per depth slice: a slice × 64-pixel block of B is 32 KB, inside L1 with room for the weights.</summary>
     private const int DepthBlock = 128;
 
+    /// <summary>Weight panels that must pass over a B tile for packing it to pay.</summary>
+    private const int PackPanels = 8;
+
+    /// <summary>The widest tile (4 × 16 lanes); the packing buffer's row length.</summary>
+    private const int MaxTile = 64;
+
     /// <summary>Below this many multiply-adds a layer runs on one thread: waking a worker would cost more.</summary>
     private const long ParallelThreshold = 1 << 18;
 
+    // One per thread: the layers of a batch may run on several threads at once, each with its own B tiles.
+    [ThreadStatic]
+    private static float[]? t_packed;
+
+    // The receptive-field matrix of a k×k, strided or summed conv, owned by the thread that runs the layer
+    // (its workers only read it). It grows to the network's largest such layer on the first forward, then
+    // is reused: long-row copies lay it out faster than gathering each tile, which small-M layers cannot amortize.
+    [ThreadStatic]
+    private static float[]? t_columns;
+
     private struct Args
     {
-        public float* A, B, C, Bias, Residual;
-        public int M, N, K;
+        public float* A, C, Bias, Residual;
+        public float* Source, Tail;
+        public int M, N, K, TailRow;
         public bool Relu;
     }
 
-    public static void Conv(float* a, float* b, float* c, int m, int n, int k, float* bias, float* residual, bool relu)
+    /// <summary>
+    /// Runs one conv layer. <paramref name="second"/>, if not null, is added to <paramref name="source"/> element-wise
+    /// (the hierarchical add); <paramref name="tail"/>, if not null, supplies input channels from
+    /// <paramref name="tailChannel"/> on (a 1×1 conv over a concat of two buffers).
+    /// </summary>
+    public static void Conv(float* weights, float* bias, float* source, float* second, float* tail, int tailChannel,
+        float* destination, float* residual, bool relu, int outChannels, int inChannels, int height, int width,
+        int kernel, int stride, int padding, int outHeight, int outWidth)
     {
-        var args = new Args { A = a, B = b, C = c, M = m, N = n, K = k, Bias = bias, Residual = residual, Relu = relu };
-        int parts = (long)m * n * k >= ParallelThreshold ? Workers.MaxThreads : 1;
+        var args = new Args
+        {
+            A = weights, Bias = bias, C = destination, Residual = residual, Relu = relu,
+            Source = source, Tail = tail, TailRow = tail == null ? int.MaxValue : tailChannel,
+            M = outChannels, N = outHeight * outWidth, K = inChannels * kernel * kernel,
+        };
+        bool direct = kernel == 1 && stride == 1 && padding == 0 && second == null;
+        if (!direct)
+        {
+            if (tail != null) throw new ArgumentException("a concat tail needs a 1×1 stride-1 conv", nameof(tail));
+            long floats = (long)args.K * args.N + ReadSlack;
+            if (t_columns == null || t_columns.Length < floats) t_columns = GC.AllocateArray<float>((int)floats, pinned: true);
+            args.Source = (float*)Unsafe.AsPointer(ref t_columns[0]);
+            Gather.Im2Col(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
+        }
+        int parts = (long)args.M * args.N * args.K >= ParallelThreshold ? Workers.MaxThreads : 1;
         Workers.Run(parts, &Part, &args);
     }
 
@@ -48,12 +88,14 @@ public static unsafe class Gemm
     private static void Part(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
+        t_packed ??= GC.AllocateArray<float>(DepthBlock * MaxTile, pinned: true);
+        float* packed = (float*)Unsafe.AsPointer(ref t_packed[0]);
         int panels = (g.M + RowBlock - 1) / RowBlock;
-        if (Vector512.IsHardwareAccelerated) Split<Simd512, Vector512<float>>(ref g, panels, part, parts);
-        else Split<Simd256, Vector256<float>>(ref g, panels, part, parts);
+        if (Vector512.IsHardwareAccelerated) Split<Simd512, Vector512<float>>(ref g, packed, panels, part, parts);
+        else Split<Simd256, Vector256<float>>(ref g, packed, panels, part, parts);
     }
 
-    private static void Split<S, V>(ref Args g, int panels, int part, int parts) where S : struct, ISimd<V> where V : struct
+    private static void Split<S, V>(ref Args g, float* packed, int panels, int part, int parts) where S : struct, ISimd<V> where V : struct
     {
         int tile = S.TileVectors * S.Lanes;
         int tiles = g.N / tile;
@@ -61,47 +103,69 @@ public static unsafe class Gemm
         {
             int t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
             int j0 = t0 * tile, j1 = part == parts - 1 ? g.N : t1 * tile;
-            Rect<S, V>(ref g, 0, panels, j0, j1);
+            Rect<S, V>(ref g, packed, 0, panels, j0, j1);
         }
         else
         {
-            Rect<S, V>(ref g, panels * part / parts, panels * (part + 1) / parts, 0, g.N);
+            Rect<S, V>(ref g, packed, panels * part / parts, panels * (part + 1) / parts, 0, g.N);
         }
     }
 
     /// <summary>
-    /// Panels [p0, p1) × columns [j0, j1), pixels outer so a k × tile block of B stays in cache for every panel.
-    /// The last partial tile still runs as vectors: it reads past column n (into the next row, or into the
-    /// slack every buffer has at its end) and stores only the valid columns.
+    /// Panels [p0, p1) × columns [j0, j1): for each tile of pixels and each depth slice, B is packed once and
+    /// every panel passes over it. What whole tiles leave runs as one narrower tile (when it is nearly whole:
+    /// a 7×7 map is 49 of 64, and one pass over the weights beats several) or as single vectors.
     /// </summary>
-    private static void Rect<S, V>(ref Args g, int p0, int p1, int j0, int j1) where S : struct, ISimd<V> where V : struct
+    private static void Rect<S, V>(ref Args g, float* packed, int p0, int p1, int j0, int j1) where S : struct, ISimd<V> where V : struct
     {
         int tile = S.TileVectors * S.Lanes;
-        int j = j0;
-        for (; j + tile <= j1; j += tile)
+        // Packing costs a copy of each B tile; it pays off once enough panels reuse it (layer1's 3×3 convs have
+        // 14 output channels, 4 panels: there B is read in place). A concat tail must be packed to be joined.
+        bool pack = p1 - p0 >= PackPanels || g.Tail != null;
+        for (int j = j0; j < j1; j += tile)
         {
-            // Inputs in slices of DepthBlock, so the slice × tile block of B stays in L1 while every panel passes over it.
+            int width = Math.Min(tile, j1 - j);
+            bool wide = width > (S.TileVectors - 1) * S.Lanes;
             for (int k0 = 0; k0 < g.K; k0 += DepthBlock)
             {
                 int k1 = Math.Min(g.K, k0 + DepthBlock);
-                for (int p = p0; p < p1; p++) Tile<S, V>(ref g, p * RowBlock, j, tile, k0, k1);
+                float* b = g.Source + (long)k0 * g.N + j;
+                int ldb = g.N;
+                if (pack)
+                {
+                    Pack(ref g, packed, tile, k0, k1, j, width);
+                    b = packed;
+                    ldb = tile;
+                }
+                for (int p = p0; p < p1; p++)
+                {
+                    if (wide)
+                    {
+                        Tile<S, V>(ref g, b, ldb, p * RowBlock, j, width, k0, k1);
+                        continue;
+                    }
+                    for (int v = 0; v < width; v += S.Lanes)
+                    {
+                        Vector<S, V>(ref g, b + v, ldb, p * RowBlock, j + v, Math.Min(S.Lanes, width - v), k0, k1);
+                    }
+                }
             }
         }
-        int rest = j1 - j;
-        if (rest > (S.TileVectors - 1) * S.Lanes)
+    }
+
+    /// <summary>
+    /// Copies rows [k0, k1) × columns [col, col + width) of B into <paramref name="packed"/> (row length
+    /// <paramref name="stride"/>, unused lanes zero so they never hold a NaN or a denormal): the micro-kernel
+    /// then reads B at unit stride from L1, whatever the row length of the activations (no TLB miss per row).
+    /// </summary>
+    private static void Pack(ref Args g, float* packed, int stride, int k0, int k1, int col, int width)
+    {
+        for (int k = k0; k < k1; k++)
         {
-            // Nearly a whole tile left (a 7×7 map is 49 of 64): one pass over the weights beats several narrow ones.
-            for (int k0 = 0; k0 < g.K; k0 += DepthBlock)
-            {
-                int k1 = Math.Min(g.K, k0 + DepthBlock);
-                for (int p = p0; p < p1; p++) Tile<S, V>(ref g, p * RowBlock, j, rest, k0, k1);
-            }
-            return;
-        }
-        for (; j < j1; j += S.Lanes)
-        {
-            int width = Math.Min(S.Lanes, j1 - j);
-            for (int p = p0; p < p1; p++) Vector<S, V>(ref g, p * RowBlock, j, width);
+            float* dst = packed + (long)(k - k0) * stride;
+            float* src = k < g.TailRow ? g.Source + (long)k * g.N : g.Tail + (long)(k - g.TailRow) * g.N;
+            Unsafe.CopyBlockUnaligned(dst, src + col, (uint)width * sizeof(float));
+            for (int i = width; i < stride; i++) dst[i] = 0f;
         }
     }
 
@@ -111,33 +175,34 @@ public static unsafe class Gemm
     /// JIT removes it otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<S, V>(ref Args g, int row, int col, int width, int k0, int k1) where S : struct, ISimd<V> where V : struct
+    private static void Tile<S, V>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
+        where S : struct, ISimd<V> where V : struct
     {
         float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
-        float* b = g.B + (long)k0 * g.N + col;
         int n = g.N, lanes = S.Lanes;
         bool four = S.TileVectors == 4;
         V c00 = default, c01 = default, c02 = default, c03 = default;
         V c10 = default, c11 = default, c12 = default, c13 = default;
         V c20 = default, c21 = default, c22 = default, c23 = default;
         V c30 = default, c31 = default, c32 = default, c33 = default;
+        int rows = Math.Min(RowBlock, g.M - row);
         if (k0 > 0)
         {
-            // Resume the partial sums an earlier depth slice left in C.
+            // Resume the partial sums an earlier depth slice left in C (rows past M were never written).
             float* c = g.C + (long)row * n + col;
             c00 = S.Load(c); c01 = S.Load(c + lanes); c02 = S.Load(c + 2 * lanes); if (four) c03 = S.Load(c + 3 * lanes);
             c += n;
-            c10 = S.Load(c); c11 = S.Load(c + lanes); c12 = S.Load(c + 2 * lanes); if (four) c13 = S.Load(c + 3 * lanes);
+            if (rows > 1) { c10 = S.Load(c); c11 = S.Load(c + lanes); c12 = S.Load(c + 2 * lanes); if (four) c13 = S.Load(c + 3 * lanes); }
             c += n;
-            c20 = S.Load(c); c21 = S.Load(c + lanes); c22 = S.Load(c + 2 * lanes); if (four) c23 = S.Load(c + 3 * lanes);
+            if (rows > 2) { c20 = S.Load(c); c21 = S.Load(c + lanes); c22 = S.Load(c + 2 * lanes); if (four) c23 = S.Load(c + 3 * lanes); }
             c += n;
-            c30 = S.Load(c); c31 = S.Load(c + lanes); c32 = S.Load(c + 2 * lanes); if (four) c33 = S.Load(c + 3 * lanes);
+            if (rows > 3) { c30 = S.Load(c); c31 = S.Load(c + lanes); c32 = S.Load(c + 2 * lanes); if (four) c33 = S.Load(c + 3 * lanes); }
         }
         for (int i = k0; i < k1; i++)
         {
             V b0 = S.Load(b), b1 = S.Load(b + lanes), b2 = S.Load(b + 2 * lanes);
             V b3 = four ? S.Load(b + 3 * lanes) : default;
-            b += n;
+            b += ldb;
             V a0 = S.Broadcast(a[0]);
             c00 = S.MultiplyAdd(a0, b0, c00); c01 = S.MultiplyAdd(a0, b1, c01); c02 = S.MultiplyAdd(a0, b2, c02);
             if (four) c03 = S.MultiplyAdd(a0, b3, c03);
@@ -152,7 +217,6 @@ public static unsafe class Gemm
             if (four) c33 = S.MultiplyAdd(a3, b3, c33);
             a += RowBlock;
         }
-        int rows = Math.Min(RowBlock, g.M - row);
         bool last = k1 == g.K;
         StoreRow<S, V>(ref g, row, col, width, last, c00, c01, c02, c03);
         if (rows > 1) StoreRow<S, V>(ref g, row + 1, col, width, last, c10, c11, c12, c13);
@@ -161,26 +225,43 @@ public static unsafe class Gemm
     }
 
     /// <summary>4 channels × one vector of pixels (<paramref name="width"/> of them valid), for what whole tiles leave.</summary>
-    private static void Vector<S, V>(ref Args g, int row, int col, int width) where S : struct, ISimd<V> where V : struct
+    private static void Vector<S, V>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
+        where S : struct, ISimd<V> where V : struct
     {
-        float* a = g.A + (long)row * g.K;
-        float* b = g.B + col;
+        float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
+        int n = g.N;
         V c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int i = 0; i < g.K; i++)
+        int rows = Math.Min(RowBlock, g.M - row);
+        if (k0 > 0)
+        {
+            float* c = g.C + (long)row * n + col;
+            c0 = S.Load(c);
+            if (rows > 1) c1 = S.Load(c + n);
+            if (rows > 2) c2 = S.Load(c + 2 * n);
+            if (rows > 3) c3 = S.Load(c + 3 * n);
+        }
+        for (int i = k0; i < k1; i++)
         {
             V b0 = S.Load(b);
-            b += g.N;
+            b += ldb;
             c0 = S.MultiplyAdd(S.Broadcast(a[0]), b0, c0);
             c1 = S.MultiplyAdd(S.Broadcast(a[1]), b0, c1);
             c2 = S.MultiplyAdd(S.Broadcast(a[2]), b0, c2);
             c3 = S.MultiplyAdd(S.Broadcast(a[3]), b0, c3);
             a += RowBlock;
         }
-        int rows = Math.Min(RowBlock, g.M - row);
-        Store<S, V>(ref g, c0, row, col, width);
-        if (rows > 1) Store<S, V>(ref g, c1, row + 1, col, width);
-        if (rows > 2) Store<S, V>(ref g, c2, row + 2, col, width);
-        if (rows > 3) Store<S, V>(ref g, c3, row + 3, col, width);
+        bool last = k1 == g.K;
+        StoreOne<S, V>(ref g, c0, row, col, width, last);
+        if (rows > 1) StoreOne<S, V>(ref g, c1, row + 1, col, width, last);
+        if (rows > 2) StoreOne<S, V>(ref g, c2, row + 2, col, width, last);
+        if (rows > 3) StoreOne<S, V>(ref g, c3, row + 3, col, width, last);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne<S, V>(ref Args g, V v, int row, int col, int width, bool last) where S : struct, ISimd<V> where V : struct
+    {
+        if (last) Store<S, V>(ref g, v, row, col, width);
+        else Spill<S, V>(v, g.C + (long)row * g.N + col, width);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,7 +13,6 @@ public abstract unsafe class CompiledNetwork
 {
     private readonly float[] _packed;
     private readonly float[] _arena;
-    private readonly float[] _col;
     private readonly object _forwardLock = new();
     private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
     private BatchJob? _job;
@@ -24,19 +23,14 @@ public abstract unsafe class CompiledNetwork
     /// <summary>The activation arena of one image.</summary>
     protected readonly float* Arena;
 
-    /// <summary>Scratch for gathered (im2col) conv inputs.</summary>
-    protected readonly float* Col;
-
-    protected CompiledNetwork(NetworkInfo info, int arenaFloats, int colFloats, int packedFloats)
+    protected CompiledNetwork(NetworkInfo info, int arenaFloats, int packedFloats)
     {
         Info = info;
         // The pinned heap keeps the arrays in place for the life of the instance, so raw pointers stay valid.
         _packed = GC.AllocateArray<float>(packedFloats, pinned: true);
         _arena = GC.AllocateArray<float>(arenaFloats + Gemm.ReadSlack, pinned: true);
-        _col = GC.AllocateArray<float>(colFloats + Gemm.ReadSlack, pinned: true);
         Packed = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _packed[0]);
         Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
-        Col = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _col[0]);
     }
 
     /// <summary>
@@ -48,10 +42,8 @@ public abstract unsafe class CompiledNetwork
         Info = primary.Info;
         _packed = primary._packed;
         _arena = GC.AllocateArray<float>(primary._arena.Length, pinned: true);
-        _col = GC.AllocateArray<float>(primary._col.Length, pinned: true);
         Packed = primary.Packed;
         Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
-        Col = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _col[0]);
     }
 
     /// <summary>The network's spec, counts, layers and checkpoint table.</summary>

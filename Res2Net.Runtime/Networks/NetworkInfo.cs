@@ -22,7 +22,7 @@ public sealed record NetworkInfo(
     long Params,
     long Flops,
     int ArenaFloats,
-    int ColFloats,
+    long GatherFloats,
     int PackedFloats,
     string? CheckpointUrl,
     string? CheckpointSha256,
@@ -43,8 +43,11 @@ public sealed record NetworkInfo(
     /// <summary>Elements of one input image: 3 × height × width.</summary>
     public int InputElements => 3 * InputHeight * InputWidth;
 
-    /// <summary>Bytes of activation memory one forward uses (arena plus the gather scratch).</summary>
-    public long ActivationBytes => 4L * (ArenaFloats + ColFloats);
+    /// <summary>
+    /// Bytes of activation memory one forward on one thread uses: the arena planned from liveness, plus the largest
+    /// gathered conv input (the stem's 7×7 receptive fields, usually). Each thread also packs B tiles into 32 KB.
+    /// </summary>
+    public long ActivationBytes => 4L * (ArenaFloats + GatherFloats);
 
     /// <summary>Parameters as mmpretrain's model zoo prints them: 25.06 (M).</summary>
     public string ParamsMillions => (Params / 1e6).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "M";
