@@ -3,6 +3,12 @@ using Res2Net.Benchmarks;
 
 // BenchmarkDotNet's own tables come first (one per class); then one table across classes that puts each
 // forward next to ONNX Runtime's and next to the machine's peak, as measured by the FMA probe in the same run.
+// `--profile MODEL [THREADS]`: the per-layer-type account of one forward (LayerProfile), not a BenchmarkDotNet run.
+if (args.Length >= 2 && args[0] == "--profile")
+{
+    return LayerProfile.Run(args[1], args.Length >= 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2, Console.Out);
+}
+
 string loadBefore = ResultsTable.LoadAverage();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToList();
 ResultsTable.Write(summaries, Console.Out, loadBefore);

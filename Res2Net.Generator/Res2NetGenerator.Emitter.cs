@@ -113,7 +113,7 @@ namespace Res2Net.Generator
             foreach (var layer in plan.Layers)
             {
                 var (input, output, description) = Shapes(layer);
-                w.Line($"        new({Literal(layer.Module)}, {Literal(description)}, new[] {{ {string.Join(", ", input)} }}, new[] {{ {string.Join(", ", output)} }}, {layer.Params}, {layer.Flops}),");
+                w.Line($"        new({Literal(layer.Module)}, {Literal(description)}, new[] {{ {string.Join(", ", input)} }}, new[] {{ {string.Join(", ", output)} }}, {layer.Params}, {layer.Flops}, {Kind(layer)}),");
             }
             w.Line("    },");
             w.Line("    StateDict: new StateDictEntry[]");
@@ -229,6 +229,17 @@ namespace Res2Net.Generator
             GlobalPoolOp g => (new[] { g.Channels, g.Height, g.Width }, new[] { g.Channels }, "GlobalAveragePooling"),
             LinearOp l => (new[] { l.InFeatures }, new[] { l.OutFeatures }, $"Linear({l.InFeatures}, {l.OutFeatures})"),
             _ => (new int[0], new int[0], ""),
+        };
+
+        /// <summary>The layer table's kind and kernel arguments (what a profiler needs to replay the layer).</summary>
+        private static string Kind(LayerOp layer) => layer switch
+        {
+            ConvOp c => $"\"conv\", {c.Kernel}, {c.Stride}, {c.Padding}, {(c.SecondSource != null ? "true" : "false")}, {(c.Tail != null ? c.TailChannel : 0)}",
+            PoolOp p => p.Kind == PoolKind.Max
+                ? $"\"maxpool\", {p.Kernel}, {p.Stride}, {p.Padding}"
+                : $"\"avgpool\", {p.Kernel}, {p.Stride}, {p.Padding}",
+            GlobalPoolOp => "\"gap\"",
+            _ => "\"linear\"",
         };
 
         private static string PointerOrNull(Operand? o) => o == null ? "null" : Pointer(o);

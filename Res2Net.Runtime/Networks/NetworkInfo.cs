@@ -56,8 +56,25 @@ public sealed record NetworkInfo(
     public string FlopsGiga => (Flops / 1e9).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "G";
 }
 
-/// <summary>One step of the forward pass, named by the PyTorch module it computes.</summary>
-public sealed record LayerInfo(string Module, string Description, IReadOnlyList<int> InputShape, IReadOnlyList<int> OutputShape, long Params, long Flops);
+/// <summary>
+/// One step of the forward pass, named by the PyTorch module it computes. <c>Kind</c> says what runs it:
+/// <c>conv</c> (the GEMM), <c>maxpool</c>, <c>avgpool</c>, <c>gap</c> or <c>linear</c>. For convs, <c>Kernel</c>,
+/// <c>Stride</c> and <c>Padding</c> are set, <c>Summed</c> marks Res2Net's hierarchical <c>sp + spx[i]</c> input and
+/// <c>JoinedAt</c> (when not 0) the input channel from which a conv3 reads the untouched last split of a normal block.
+/// </summary>
+public sealed record LayerInfo(
+    string Module,
+    string Description,
+    IReadOnlyList<int> InputShape,
+    IReadOnlyList<int> OutputShape,
+    long Params,
+    long Flops,
+    string Kind,
+    int Kernel = 0,
+    int Stride = 0,
+    int Padding = 0,
+    bool Summed = false,
+    int JoinedAt = 0);
 
 /// <summary>A tensor the checkpoint must provide, in mmpretrain's key layout.</summary>
 public sealed record StateDictEntry(string Key, IReadOnlyList<int> Shape)
