@@ -28,6 +28,19 @@ internal static class CheckpointAssert
         return error;
     }
 
+    /// <summary>The state dict holds exactly the tensors PyTorch saved in the samples: keys in order, dtypes, shapes, values.</summary>
+    public static void HoldsTheSamples(StateDict stateDict)
+    {
+        Assert.Equal(PyTorchSamples.Expected.Select(e => e.Key), stateDict.Keys);
+        foreach (var (key, dtype, shape, values) in PyTorchSamples.Expected)
+        {
+            var tensor = stateDict[key];
+            Assert.Equal(dtype, tensor.SourceDType);
+            Assert.Equal(shape, tensor.Shape);
+            Assert.Equal(values, tensor.Data);
+        }
+    }
+
     /// <summary>Wraps a pickle (and optional storages) in torch's zip layout, then expects rejection.</summary>
     public static CheckpointException PickleFails(byte[] pickle, params string[] causeFragments) =>
         Fails(CheckpointZip.Build(pickle), causeFragments);

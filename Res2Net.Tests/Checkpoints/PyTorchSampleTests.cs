@@ -27,14 +27,7 @@ public class PyTorchSampleTests
         var stateDict = CheckpointReader.Read(new MemoryStream(Sample(sample)), sample + ".pth");
 
         Assert.Equal("state_dict", stateDict.Wrapper);
-        Assert.Equal(PyTorchSamples.Expected.Select(e => e.Key), stateDict.Keys);
-        foreach (var (key, dtype, shape, values) in PyTorchSamples.Expected)
-        {
-            var tensor = stateDict[key];
-            Assert.Equal(dtype, tensor.SourceDType);
-            Assert.Equal(shape, tensor.Shape);
-            Assert.Equal(values, tensor.Data);
-        }
+        CheckpointAssert.HoldsTheSamples(stateDict);
     }
 
     [Fact]

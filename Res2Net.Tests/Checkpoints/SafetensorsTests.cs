@@ -19,14 +19,7 @@ public class SafetensorsTests
         Assert.Equal(StateDict.NoWrapper, file.Wrapper);
         Assert.Equal(new Dictionary<string, string> { ["format"] = "pt" }, file.Metadata);
         var stateDict = file.ReadAll();
-        Assert.Equal(PyTorchSamples.Expected.Select(e => e.Key), stateDict.Keys);
-        foreach (var (key, dtype, shape, values) in PyTorchSamples.Expected)
-        {
-            var tensor = stateDict[key];
-            Assert.Equal(dtype, tensor.SourceDType);
-            Assert.Equal(shape, tensor.Shape);
-            Assert.Equal(values, tensor.Data);
-        }
+        CheckpointAssert.HoldsTheSamples(stateDict);
     }
 
     [Fact]
