@@ -7,43 +7,56 @@ namespace Res2Net.Runtime.Kernels;
 /// Lays a conv's receptive fields out as the GEMM's B matrix (im2col): row <c>(c·k + ky)·k + kx</c> holds,
 /// for every output pixel, the input it sees through that kernel tap, zero where the tap falls in padding.
 /// The row order matches PyTorch's weight layout <c>[out, in, kh, kw]</c>, so weights need no reordering.
+/// A non-null second input of the same shape is added element-wise on the way: Res2Net's hierarchical
+/// <c>sp + spx[i]</c>, which thus needs no buffer or pass of its own.
 /// </summary>
 public static unsafe class Gather
 {
-    /// <summary>
-    /// Gathers <paramref name="source"/> [channels, height, width] into <paramref name="col"/>
-    /// [channels·k·k, outHeight·outWidth]. A non-null <paramref name="second"/> of the same shape is added
-    /// element-wise on the way: Res2Net's hierarchical <c>sp + spx[i]</c>, which thus needs no buffer or pass of its own.
-    /// </summary>
-    public static void Im2Col(float* source, float* second, int channels, int height, int width, int kernel, int stride, int padding,
-        int outHeight, int outWidth, float* col)
-    {
-        var args = new Args
-        {
-            Source = source, Second = second, Col = col, Channels = channels, Height = height, Width = width,
-            Kernel = kernel, Stride = stride, Padding = padding, OutHeight = outHeight, OutWidth = outWidth,
-        };
-        long floats = (long)channels * kernel * kernel * outHeight * outWidth;
-        Workers.Run(floats >= ParallelThreshold ? Math.Min(channels, Workers.MaxThreads) : 1, &Part, &args);
-    }
-
     /// <summary>Below this many gathered floats one thread is faster than two.</summary>
     private const long ParallelThreshold = 1 << 16;
 
-    private struct Args
+    /// <summary>What to gather: the input, its shape, the conv's geometry and where the matrix goes.</summary>
+    internal struct Job
     {
         public float* Source, Second, Col;
         public int Channels, Height, Width, Kernel, Stride, Padding, OutHeight, OutWidth;
     }
 
-    /// <summary>One thread's channels: their rows of <c>col</c> are disjoint from every other thread's.</summary>
-    private static void Part(void* state, int part, int parts)
+    /// <summary>
+    /// Gathers <paramref name="source"/> [channels, height, width] into <paramref name="col"/>
+    /// [channels·k·k, outHeight·outWidth], the channels split over the worker threads.
+    /// </summary>
+    public static void Im2Col(float* source, float* second, int channels, int height, int width, int kernel, int stride, int padding,
+        int outHeight, int outWidth, float* col)
     {
-        ref Args g = ref Unsafe.AsRef<Args>(state);
-        int c0 = g.Channels * part / parts, c1 = g.Channels * (part + 1) / parts;
+        var job = Describe(source, second, channels, height, width, kernel, stride, padding, outHeight, outWidth, col);
+        long floats = (long)channels * kernel * kernel * outHeight * outWidth;
+        Workers.Run(floats >= ParallelThreshold ? Math.Min(channels, Workers.MaxThreads) : 1, &ChannelPart, &job);
+    }
+
+    internal static Job Describe(float* source, float* second, int channels, int height, int width, int kernel, int stride, int padding,
+        int outHeight, int outWidth, float* col) => new()
+    {
+        Source = source, Second = second, Col = col, Channels = channels, Height = height, Width = width,
+        Kernel = kernel, Stride = stride, Padding = padding, OutHeight = outHeight, OutWidth = outWidth,
+    };
+
+    private static void ChannelPart(void* state, int part, int parts)
+    {
+        ref Job g = ref Unsafe.AsRef<Job>(state);
+        Range(ref g, g.Channels * part / parts, g.Channels * (part + 1) / parts, 0, g.OutHeight * g.OutWidth);
+    }
+
+    /// <summary>
+    /// Channels [c0, c1) for output pixels [j0, j1): a thread that then multiplies those pixels gathers them
+    /// itself, so its part of the matrix never leaves its core's cache.
+    /// </summary>
+    internal static void Range(ref Job g, int c0, int c1, int j0, int j1)
+    {
         int n = g.OutHeight * g.OutWidth;
         int plane = g.Height * g.Width;
         int kernel = g.Kernel, stride = g.Stride, padding = g.Padding, width = g.Width, outWidth = g.OutWidth;
+        int oy0 = j0 / outWidth, oy1 = (j1 - 1) / outWidth;
         for (int c = c0; c < c1; c++)
         {
             float* s1 = g.Source + (long)c * plane;
@@ -58,35 +71,36 @@ public static unsafe class Gather
                     int lastNumerator = width - 1 + padding - kx;
                     int end = lastNumerator < 0 ? 0 : Math.Min(outWidth, lastNumerator / stride + 1);
                     if (end < first) end = first;
-                    for (int oy = 0; oy < g.OutHeight; oy++)
+                    for (int oy = oy0; oy <= oy1; oy++)
                     {
+                        // This output row's share of [j0, j1).
+                        int xa = Math.Max(0, j0 - oy * outWidth), xb = Math.Min(outWidth, j1 - oy * outWidth);
                         float* row = dst + oy * outWidth;
                         int iy = oy * stride - padding + ky;
                         if ((uint)iy >= (uint)g.Height)
                         {
-                            Unsafe.InitBlockUnaligned(row, 0, (uint)outWidth * sizeof(float));
+                            Unsafe.InitBlockUnaligned(row + xa, 0, (uint)(xb - xa) * sizeof(float));
                             continue;
                         }
-                        for (int x = 0; x < first; x++) row[x] = 0f;
-                        for (int x = end; x < outWidth; x++) row[x] = 0f;
-                        long at = (long)iy * width + first * stride - padding + kx;
-                        int count = end - first;
+                        int a = Math.Max(first, xa), b = Math.Min(end, xb);
+                        for (int x = xa; x < Math.Min(a, xb); x++) row[x] = 0f;
+                        for (int x = Math.Max(b, xa); x < xb; x++) row[x] = 0f;
+                        if (a >= b) continue;
+                        long at = (long)iy * width + (long)a * stride - padding + kx;
+                        int count = b - a;
+                        float* r = row + a;
                         if (stride == 1)
                         {
-                            if (s2 == null) Unsafe.CopyBlockUnaligned(row + first, s1 + at, (uint)count * sizeof(float));
-                            else Add(s1 + at, s2 + at, row + first, count);
+                            if (s2 == null) Unsafe.CopyBlockUnaligned(r, s1 + at, (uint)count * sizeof(float));
+                            else Add(s1 + at, s2 + at, r, count);
+                        }
+                        else if (s2 == null)
+                        {
+                            for (int i = 0; i < count; i++) r[i] = s1[at + (long)i * stride];
                         }
                         else
                         {
-                            float* r = row + first;
-                            if (s2 == null)
-                            {
-                                for (int i = 0; i < count; i++) r[i] = s1[at + (long)i * stride];
-                            }
-                            else
-                            {
-                                for (int i = 0; i < count; i++) r[i] = s1[at + (long)i * stride] + s2[at + (long)i * stride];
-                            }
+                            for (int i = 0; i < count; i++) r[i] = s1[at + (long)i * stride] + s2[at + (long)i * stride];
                         }
                     }
                 }

@@ -51,6 +51,9 @@ public static unsafe class Gemm
         public float* Source, Tail;
         public int M, N, K, TailRow;
         public bool Relu;
+
+        /// <summary>Gathering still to do, by each thread for its own pixels, when not null.</summary>
+        public Gather.Job* Gather;
     }
 
     /// <summary>
@@ -69,15 +72,24 @@ public static unsafe class Gemm
             M = outChannels, N = outHeight * outWidth, K = inChannels * kernel * kernel,
         };
         bool direct = kernel == 1 && stride == 1 && padding == 0 && second == null;
+        int parts = (long)args.M * args.N * args.K >= ParallelThreshold ? Workers.MaxThreads : 1;
+        Gather.Job job = default;
         if (!direct)
         {
             if (tail != null) throw new ArgumentException("a concat tail needs a 1×1 stride-1 conv", nameof(tail));
             long floats = (long)args.K * args.N + ReadSlack;
             if (t_columns == null || t_columns.Length < floats) t_columns = GC.AllocateArray<float>((int)floats, pinned: true);
             args.Source = (float*)Unsafe.AsPointer(ref t_columns[0]);
-            Gather.Im2Col(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
+            job = Gather.Describe(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
+            if (SplitsColumns(args.M, args.N, Math.Min(parts, Workers.MaxThreads)))
+            {
+                args.Gather = &job; // each thread gathers the pixels it will multiply
+            }
+            else
+            {
+                Gather.Im2Col(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
+            }
         }
-        int parts = (long)args.M * args.N * args.K >= ParallelThreshold ? Workers.MaxThreads : 1;
         Workers.Run(parts, &Part, &args);
     }
 
@@ -95,14 +107,22 @@ public static unsafe class Gemm
         else Split<Simd256, Vector256<float>>(ref g, packed, panels, part, parts);
     }
 
+    /// <summary>Whether the threads share a layer by pixel columns (else by weight panels); <see cref="Split"/> decides alike.</summary>
+    private static bool SplitsColumns(int m, int n, int parts)
+    {
+        int tile = Vector512.IsHardwareAccelerated ? Simd512.TileVectors * Simd512.Lanes : Simd256.TileVectors * Simd256.Lanes;
+        return parts <= 1 || n / tile >= 2 * parts || (m + RowBlock - 1) / RowBlock < parts;
+    }
+
     private static void Split<S, V>(ref Args g, float* packed, int panels, int part, int parts) where S : struct, ISimd<V> where V : struct
     {
         int tile = S.TileVectors * S.Lanes;
         int tiles = g.N / tile;
-        if (tiles >= 2 * parts || panels < parts)
+        if (parts <= 1 || tiles >= 2 * parts || panels < parts)
         {
             int t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
             int j0 = t0 * tile, j1 = part == parts - 1 ? g.N : t1 * tile;
+            if (g.Gather != null && j0 < j1) Gather.Range(ref *g.Gather, 0, g.Gather->Channels, j0, j1);
             Rect<S, V>(ref g, packed, 0, panels, j0, j1);
         }
         else
