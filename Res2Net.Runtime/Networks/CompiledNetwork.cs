@@ -66,18 +66,7 @@ public abstract unsafe class CompiledNetwork
     /// and nothing else may be (BatchNorm's <c>num_batches_tracked</c> aside). All problems are reported together.
     /// </summary>
     /// <exception cref="StateDictMismatchException">Keys are missing, unexpected or mis-shaped.</exception>
-    public void Load(StateDict stateDict)
-    {
-        var tensors = KeyLayout.ToMmpretrain(stateDict, Info);
-        StateDictMismatchException.ThrowIfMismatched(tensors, Info, stateDict.SourcePath);
-        lock (_forwardLock)
-        {
-            IsLoaded = false;
-            Bind(new WeightBinder(tensors, new Span<float>(Packed, _packed.Length)));
-            IsLoaded = true;
-            CheckpointSource = stateDict.SourcePath;
-        }
-    }
+    public void Load(StateDict stateDict) => Load(KeyLayout.ToMmpretrain(stateDict, Info), stateDict.SourcePath);
 
     /// <summary>Binds tensors given by mmpretrain key (used by tests and tools that make weights themselves).</summary>
     public void Load(IReadOnlyDictionary<string, CheckpointTensor> tensors, string source)
