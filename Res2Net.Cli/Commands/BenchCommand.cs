@@ -28,7 +28,7 @@ internal static class BenchCommand
 
     public static Command Create(TextWriter stdout)
     {
-        var model = ModelOption.Create();
+        var model = ModelOptions.Model();
         var batch = new Option<int>("--batch", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads", "-t")
         {

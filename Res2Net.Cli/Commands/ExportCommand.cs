@@ -14,11 +14,8 @@ internal static class ExportCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var model = ModelOption.Create();
-        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c")
-        {
-            Description = "Checkpoint file (mmpretrain .pth, or a bare state dict). Default: the cached download of the model's official checkpoint.",
-        };
+        var model = ModelOptions.Model();
+        var checkpoint = ModelOptions.Checkpoint();
         var seeded = new Option<bool>("--seeded")
         {
             Description = "Export the deterministic seeded weights (docs/seeded-weights.md) instead of a checkpoint, e.g. to compare engines.",

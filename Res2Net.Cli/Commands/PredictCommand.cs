@@ -20,11 +20,8 @@ internal static class PredictCommand
                 "center crop, normalize), or .npy float32 tensors already preprocessed, of shape [N, 3, H, W] or [3, H, W].",
             Arity = ArgumentArity.OneOrMore,
         };
-        var model = ModelOption.Create();
-        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c")
-        {
-            Description = "Checkpoint file (mmpretrain .pth, or a bare state dict). Default: the cached download of the model's official checkpoint.",
-        };
+        var model = ModelOptions.Model();
+        var checkpoint = ModelOptions.Checkpoint();
         var topk = new Option<int>("--topk", "-k") { Description = "How many classes to show per input.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print pred_label, pred_score, pred_class and the top-k per input as JSON." };
         var saveLogits = new Option<FileInfo?>("--save-logits") { Description = "Also write all logits, [N, classes] float32, to this .npy file.", HelpName = "F.npy" };

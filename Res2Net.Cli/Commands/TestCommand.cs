@@ -12,11 +12,8 @@ internal static class TestCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = ModelOption.Create();
-        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c")
-        {
-            Description = "Checkpoint file (mmpretrain .pth, or a bare state dict). Default: the cached download of the model's official checkpoint.",
-        };
+        var model = ModelOptions.Model();
+        var checkpoint = ModelOptions.Checkpoint();
         var data = new Option<DirectoryInfo>("--data", "-d")
         {
             HelpName = "DIR",
