@@ -66,6 +66,11 @@ public static unsafe class Gather
                 for (int kx = 0; kx < kernel; kx++)
                 {
                     float* dst = g.Col + ((long)(c * kernel + ky) * kernel + kx) * n;
+                    if (stride == 1 && outWidth == width && g.OutHeight == g.Height)
+                    {
+                        ShiftedPlane(dst, s1, s2, g.Height, width, padding, ky, kx, j0, j1);
+                        continue;
+                    }
                     // Output columns whose tap lands inside the row: stride·ox − padding + kx ∈ [0, width).
                     int first = padding > kx ? (padding - kx + stride - 1) / stride : 0;
                     int lastNumerator = width - 1 + padding - kx;
@@ -103,6 +108,52 @@ public static unsafe class Gather
                             for (int i = 0; i < count; i++) r[i] = s1[at + (long)i * stride] + s2[at + (long)i * stride];
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A same-size stride-1 conv's tap is the whole input plane shifted by <c>(ky − p)·W + (kx − p)</c>: one long
+    /// copy (or sum) over pixels [j0, j1), then zeros where the tap falls outside the image, instead of a short
+    /// copy per row (rows are only 7 to 56 pixels here, too short for a copy to run at speed).
+    /// </summary>
+    private static void ShiftedPlane(float* dst, float* s1, float* s2, int height, int width, int padding, int ky, int kx,
+        int j0, int j1)
+    {
+        int plane = height * width;
+        int shift = (ky - padding) * width + (kx - padding);
+        // Output rows whose tap row exists, and the source kept inside the plane.
+        int a = Math.Max(Math.Max(j0, Math.Max(0, padding - ky) * width), -shift);
+        int b = Math.Min(Math.Min(j1, Math.Min(height, height + padding - ky) * width), plane - shift);
+        if (a >= b)
+        {
+            Unsafe.InitBlockUnaligned(dst + j0, 0, (uint)(j1 - j0) * sizeof(float));
+            return;
+        }
+        Unsafe.InitBlockUnaligned(dst + j0, 0, (uint)(a - j0) * sizeof(float));
+        Unsafe.InitBlockUnaligned(dst + b, 0, (uint)(j1 - b) * sizeof(float));
+        if (s2 == null) Unsafe.CopyBlockUnaligned(dst + a, s1 + a + shift, (uint)(b - a) * sizeof(float));
+        else Add(s1 + a + shift, s2 + a + shift, dst + a, b - a);
+
+        // The long copy wrapped from one row into the next at the edges; those columns are padding.
+        int left = padding - kx, right = kx - padding;
+        if (left <= 0 && right <= 0) return;
+        for (int row = a / width; row * width < b; row++)
+        {
+            int start = row * width;
+            if (left > 0)
+            {
+                for (int x = start; x < start + left; x++)
+                {
+                    if (x >= a && x < b) dst[x] = 0f;
+                }
+            }
+            if (right > 0)
+            {
+                for (int x = start + width - right; x < start + width; x++)
+                {
+                    if (x >= a && x < b) dst[x] = 0f;
                 }
             }
         }
