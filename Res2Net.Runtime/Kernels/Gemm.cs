@@ -8,8 +8,9 @@ namespace Res2Net.Runtime.Kernels;
 /// A is the conv's packed weights (panels of <see cref="RowBlock"/> output channels, BatchNorm folded in);
 /// B is its input seen as <c>k = Cin·kh·kw</c> rows of <c>n = Hout·Wout</c> output pixels, the dimension the SIMD
 /// lanes run over: a 1×1 conv's activations as they lie (a concat joined from two buffers), anything else
-/// gathered first by <see cref="Gather.Im2Col"/> (which also adds Res2Net's <c>sp + spx[i]</c>). Each k-slice ×
-/// tile of B is then packed into a small per-thread buffer, so the micro-kernel reads it from L1 at unit stride.
+/// gathered first by <see cref="Gather"/> (which also adds Res2Net's <c>sp + spx[i]</c>). Where enough weight
+/// panels reuse it, each k-slice × tile of B is packed into a small per-thread buffer, so the micro-kernel reads
+/// it from L1 at unit stride.
 /// Bias, residual add and ReLU happen in registers before the single store.
 /// </summary>
 public static unsafe class Gemm
@@ -18,8 +19,8 @@ public static unsafe class Gemm
     public const int RowBlock = 4;
 
     /// <summary>
-    /// Floats every residual buffer must have readable after its end: a partial tile loads whole vectors
-    /// past the last column (the extra lanes are computed and dropped, never stored).
+    /// Floats every activation buffer must have readable after its end: a partial tile loads whole vectors of
+    /// B or of the residual past the last column (the extra lanes are computed and dropped, never stored).
     /// </summary>
     public const int ReadSlack = 64;
 
