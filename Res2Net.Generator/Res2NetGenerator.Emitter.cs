@@ -234,10 +234,9 @@ namespace Res2Net.Generator
         /// <summary>The layer table's kind and kernel arguments (what a profiler needs to replay the layer).</summary>
         private static string Kind(LayerOp layer) => layer switch
         {
-            ConvOp c => $"\"conv\", {c.Kernel}, {c.Stride}, {c.Padding}, {(c.SecondSource != null ? "true" : "false")}, {(c.Tail != null ? c.TailChannel : 0)}",
-            PoolOp p => p.Kind == PoolKind.Max
-                ? $"\"maxpool\", {p.Kernel}, {p.Stride}, {p.Padding}"
-                : $"\"avgpool\", {p.Kernel}, {p.Stride}, {p.Padding}",
+            ConvOp c => $"\"conv\", Kernel: {c.Kernel}, Stride: {c.Stride}, Padding: {c.Padding}" +
+                        (c.SecondSource != null ? ", Summed: true" : "") + (c.Tail != null ? $", JoinedAt: {c.TailChannel}" : ""),
+            PoolOp p => $"\"{(p.Kind == PoolKind.Max ? "maxpool" : "avgpool")}\", Kernel: {p.Kernel}, Stride: {p.Stride}, Padding: {p.Padding}",
             GlobalPoolOp => "\"gap\"",
             _ => "\"linear\"",
         };
