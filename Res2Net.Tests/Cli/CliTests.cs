@@ -4,6 +4,7 @@ using Xunit;
 namespace Res2Net.Tests.Cli;
 
 /// <summary>The <c>res2net</c> command run in-process, as a user would call it.</summary>
+[Collection(ProcessEnvironment.Name)]
 public class CliTests
 {
     private const string W14 = "res2net50-w14-s8_3rdparty_8xb32_in1k";

@@ -13,6 +13,7 @@ namespace Res2Net.Tests.Download;
 /// connections cut midway (resumed with Range, or given up on cleanly), a server that ignores Range, 404, nothing
 /// listening, and the cache answering a second call without a request. After a failure the cache folder holds nothing.
 /// </summary>
+[Collection(ProcessEnvironment.Name)]
 public class DownloadTests
 {
     private static readonly byte[] Checkpoint = File.ReadAllBytes(Fixtures.Path("tiny-plain.pth"));
