@@ -89,7 +89,7 @@ namespace Res2Net.Generator
                 Add(new LinearOp("head.fc", "Head_Fc", fcParams, (long)x.Channels * _spec.NumClasses, "head.fc",
                     x.Channels, _spec.NumClasses, Read(pooled.All), Operand.Logits, fcWeights, fcBias));
 
-                return Resolve(x.Channels);
+                return Resolve();
             }
 
             private Tensor Stem()
@@ -283,7 +283,7 @@ namespace Res2Net.Generator
             private static StateDictEntry Entry(string key, params int[] shape) => new(key, shape.ToEquatableArray());
 
             /// <summary>Replaces tensor-relative operands with arena offsets once liveness has placed every tensor.</summary>
-            private NetworkPlan Resolve(int finalChannels)
+            private NetworkPlan Resolve()
             {
                 var (offsets, arena) = ArenaAllocator.Assign(_tensors);
                 Operand Fix(Operand o) => o.Kind == OperandKind.Arena ? o with { Offset = offsets[o.Tensor] + o.Offset } : o;
@@ -304,7 +304,7 @@ namespace Res2Net.Generator
                 var features = _features.Select(f => f with { Source = Fix(f.Source) }).ToList();
 
                 return new NetworkPlan(_spec, layers.ToEquatableArray(), _stateDict.ToEquatableArray(), features.ToEquatableArray(),
-                    _params, _flops, Checked(arena), _gather, Checked(_packed), finalChannels);
+                    _params, _flops, Checked(arena), _gather, Checked(_packed));
             }
 
             private static int Checked(long floats) => floats > int.MaxValue ? -1 : (int)floats;

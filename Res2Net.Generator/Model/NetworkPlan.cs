@@ -14,8 +14,7 @@ namespace Res2Net.Generator.Model
         long Flops,
         int ArenaFloats,
         long GatherFloats,
-        int PackedFloats,
-        int FinalChannels);
+        int PackedFloats);
 
     /// <summary>A tensor the checkpoint must hold, with its exact shape.</summary>
     internal sealed record StateDictEntry(string Key, EquatableArray<int> Shape);
