@@ -41,31 +41,76 @@ internal static unsafe class LayerProfile
         float[] w = GC.AllocateArray<float>((int)weights, pinned: true);
         float[][] buffers = Enumerable.Range(0, 4).Select(_ => GC.AllocateArray<float>((int)largest + Gemm.ReadSlack, pinned: true)).ToArray();
 
-        var byType = new Dictionary<string, (int Layers, double Ms, double Macs)>();
+        // The same layers timed inside real forwards: each layer's end is stamped as its kernel returns.
+        int count = info.Layers.Count;
+        var marks = new long[count + 1];
+        var inForward = new double[Runs][];
+        for (int run = 0; run < Runs; run++)
+        {
+            LayerClock.Arm(marks);
+            network.Forward(input, 1, logits);
+            LayerClock.Disarm();
+            inForward[run] = Enumerable.Range(0, count).Select(i => (marks[i + 1] - marks[i]) * 1000.0 / Stopwatch.Frequency).ToArray();
+        }
+        double[] live = Enumerable.Range(0, count).Select(i => Median(inForward.Select(r => r[i]))).ToArray();
+
+        var byType = new Dictionary<string, (int Layers, double Ms, double Live, double Macs)>();
+        var replayed = new double[count];
         fixed (float* pw = w, x = buffers[0], x2 = buffers[1], y = buffers[2], r = buffers[3])
         {
-            foreach (var l in info.Layers)
+            for (int i = 0; i < count; i++)
             {
+                var l = info.Layers[i];
                 Action step = Replay(l, pw, x, x2, y, r);
-                double ms = Best(step);
+                double ms = replayed[i] = Best(step);
                 string type = TypeOf(l);
                 double macs = l.Kind == "conv" ? (double)l.OutputShape.Aggregate(1L, (a, b) => a * b) * l.InputShape[0] * l.Kernel * l.Kernel : 0;
                 var t = byType.GetValueOrDefault(type);
-                byType[type] = (t.Layers + 1, t.Ms + ms, t.Macs + macs);
+                byType[type] = (t.Layers + 1, t.Ms + ms, t.Live + live[i], t.Macs + macs);
             }
         }
 
 
-        double sum = byType.Values.Sum(v => v.Ms);
+        double sum = byType.Values.Sum(v => v.Ms), liveSum = byType.Values.Sum(v => v.Live);
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine($"{info.Name}, batch 1, {threads} thread(s): layers summed {sum.ToString("F2", c)} ms, whole forward {forward.ToString("F2", c)} ms");
+        output.WriteLine($"{info.Name}, batch 1, {threads} thread(s): layers replayed alone {sum.ToString("F2", c)} ms, " +
+            $"the same layers inside a forward {liveSum.ToString("F2", c)} ms (median of {Runs}), whole forward {forward.ToString("F2", c)} ms (best of {Runs})");
         output.WriteLine();
-        output.WriteLine("| layer type | layers | ms | share | GFLOP/s |");
-        output.WriteLine("|---|--:|--:|--:|--:|");
-        foreach (var (type, v) in byType.OrderByDescending(kv => kv.Value.Ms))
+        output.WriteLine("| layer type | layers | alone ms | GFLOP/s | in forward ms | share | GFLOP/s |");
+        output.WriteLine("|---|--:|--:|--:|--:|--:|--:|");
+        foreach (var (type, v) in byType.OrderByDescending(kv => kv.Value.Live))
         {
             string rate = v.Macs > 0 ? (2 * v.Macs / (v.Ms * 1e6)).ToString("F0", c) : "";
-            output.WriteLine($"| {type} | {v.Layers} | {v.Ms.ToString("F2", c)} | {(100 * v.Ms / sum).ToString("F1", c)} % | {rate} |");
+            string liveRate = v.Macs > 0 ? (2 * v.Macs / (v.Live * 1e6)).ToString("F0", c) : "";
+            output.WriteLine($"| {type} | {v.Layers} | {v.Ms.ToString("F2", c)} | {rate} | {v.Live.ToString("F2", c)} | " +
+                $"{(100 * v.Live / liveSum).ToString("F1", c)} % | {liveRate} |");
+        }
+        output.WriteLine();
+        output.WriteLine("| stage | alone ms | in forward ms | weights MiB |");
+        output.WriteLine("|---|--:|--:|--:|");
+        foreach (var stage in Enumerable.Range(0, count).GroupBy(i => StageOf(info.Layers[i].Module)))
+        {
+            double mib = stage.Sum(i => (double)info.Layers[i].Params) * 4 / (1 << 20);
+            output.WriteLine($"| {stage.Key} | {stage.Sum(i => replayed[i]).ToString("F2", c)} | {stage.Sum(i => live[i]).ToString("F2", c)} | {mib.ToString("F1", c)} |");
+        }
+        output.WriteLine();
+        output.WriteLine("Layers that lose most inside a forward:");
+        output.WriteLine();
+        output.WriteLine("| layer | alone ms | in forward ms |");
+        output.WriteLine("|---|--:|--:|");
+        foreach (int i in Enumerable.Range(0, count).OrderByDescending(i => live[i] - replayed[i]).Take(12))
+        {
+            output.WriteLine($"| {info.Layers[i].Module} | {replayed[i].ToString("F3", c)} | {live[i].ToString("F3", c)} |");
+        }
+        if (Environment.GetEnvironmentVariable("RES2NET_PROFILE_ALL") == "1")
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var l = info.Layers[i];
+                double macs = l.Kind == "conv" ? (double)l.OutputShape.Aggregate(1L, (a, b) => a * b) * l.InputShape[0] * l.Kernel * l.Kernel : 0;
+                output.WriteLine($"{l.Module,-24} {string.Join('x', l.InputShape),-12} -> {string.Join('x', l.OutputShape),-12} k{l.Kernel}s{l.Stride} " +
+                    $"{replayed[i].ToString("F3", c)} {live[i].ToString("F3", c)} {(2 * macs / (live[i] * 1e6)).ToString("F0", c)}");
+            }
         }
         return 0;
     }
@@ -102,6 +147,15 @@ internal static unsafe class LayerProfile
             "gap" => () => Pooling.GlobalAverage(x, y, c, h * wd),
             _ => () => Linear.Forward(w, w, x, y, co, c),
         };
+    }
+
+    private static string StageOf(string module) =>
+        module.StartsWith("layer", StringComparison.Ordinal) ? module[..module.IndexOf('.')] : "stem, head";
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 
     private static double Best(Action step)

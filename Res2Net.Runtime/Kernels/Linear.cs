@@ -17,5 +17,6 @@ public static unsafe class Linear
             for (; i < inFeatures; i++) sum += w[i] * x[i];
             y[o] = sum + bias[o];
         }
+        LayerClock.Mark();
     }
 }

@@ -31,6 +31,7 @@ public static unsafe class Pooling
         };
         long floats = (long)channels * height * width;
         Workers.Run(floats >= ParallelThreshold ? Math.Min(channels, Workers.MaxThreads) : 1, part, &args);
+        LayerClock.Mark();
     }
 
     /// <summary>One thread's channels of a max-pool.</summary>
@@ -122,5 +123,6 @@ public static unsafe class Pooling
             for (; i < size; i++) sum += src[i];
             destination[c] = sum / size;
         }
+        LayerClock.Mark();
     }
 }

@@ -1,5 +1,6 @@
 using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.Kernels;
 using Res2Net.Runtime.Networks;
 using Res2Net.Tests.Networks;
 using Xunit;
@@ -121,6 +122,30 @@ public class TinyNetworkTests
         var e = Assert.Throws<UnknownModelException>(() => Res2NetModels.Create("resnet50"));
         Assert.Contains("tiny-plain", e.Message);
         Assert.Contains("tiny-deep", e.Message);
+    }
+
+    [Theory]
+    [InlineData("tiny-plain")]
+    [InlineData("tiny-deep")]
+    public void EveryLayerOfTheTableIsStampedOnceByTheProfilersClock(string name)
+    {
+        // The benchmarks' in-forward profile assigns the i-th stamp to the i-th layer of the table.
+        var network = Loaded(name, name + ".pth");
+        var (input, _) = Fixtures.Npy(name + ".input.npy");
+        var single = input.AsSpan(0, network.Info.InputElements).ToArray();
+        var marks = new long[network.Info.Layers.Count + 2];
+        LayerClock.Arm(marks);
+        try
+        {
+            network.Forward(single, 1);
+        }
+        finally
+        {
+            LayerClock.Disarm();
+        }
+        Assert.All(marks.AsSpan(0, marks.Length - 1).ToArray(), m => Assert.NotEqual(0, m));
+        Assert.Equal(0, marks[^1]);
+        for (int i = 1; i < marks.Length - 1; i++) Assert.True(marks[i] >= marks[i - 1]);
     }
 
     [Fact]
