@@ -99,6 +99,10 @@ public static unsafe class Gather
                             if (s2 == null) Unsafe.CopyBlockUnaligned(r, s1 + at, (uint)count * sizeof(float));
                             else Add(s1 + at, s2 + at, r, count);
                         }
+                        else if (s2 == null && stride == 2)
+                        {
+                            EvenLanes.Copy(s1 + at, r, count);
+                        }
                         else if (s2 == null)
                         {
                             for (int i = 0; i < count; i++) r[i] = s1[at + (long)i * stride];

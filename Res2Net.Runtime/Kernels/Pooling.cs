@@ -38,6 +38,11 @@ public static unsafe class Pooling
     private static void MaxPart(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
+        if (IsWindow3(in g))
+        {
+            Window3(ref g, part, parts, max: true);
+            return;
+        }
         int height = g.Height, width = g.Width, kernel = g.Kernel, stride = g.Stride, padding = g.Padding;
         int outHeight = g.OutHeight, outWidth = g.OutWidth;
         for (int c = g.Channels * part / parts; c < g.Channels * (part + 1) / parts; c++)
@@ -81,6 +86,11 @@ public static unsafe class Pooling
     private static void AveragePart(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
+        if (g.IncludePad && IsWindow3(in g))
+        {
+            Window3(ref g, part, parts, max: false);
+            return;
+        }
         int height = g.Height, width = g.Width, kernel = g.Kernel, stride = g.Stride, padding = g.Padding;
         int outHeight = g.OutHeight, outWidth = g.OutWidth;
         bool includePad = g.IncludePad;
@@ -108,6 +118,79 @@ public static unsafe class Pooling
                 }
             }
         }
+    }
+
+    /// <summary>Widest input row the vectorized windows take (their row buffer is on the stack).</summary>
+    private const int MaxWindowRow = 8192;
+
+    /// <summary>
+    /// The windows Res2Net's pools use: 3×3, padding 1, stride 1 or 2, with the usual output size, so every
+    /// window lies whole inside the padded plane and an include-pad average always divides by 9.
+    /// </summary>
+    private static bool IsWindow3(in Args g) =>
+        g.Kernel == 3 && g.Padding == 1 && (g.Stride == 1 || (g.Stride == 2 && EvenLanes.IsAccelerated)) && Vector256.IsHardwareAccelerated &&
+        g.OutHeight == (g.Height - 1) / g.Stride + 1 && g.OutWidth == (g.Width - 1) / g.Stride + 1 && g.Width <= MaxWindowRow;
+
+    /// <summary>
+    /// One thread's channels of a 3×3 window (<see cref="IsWindow3"/>), vectorized along the row: the window's
+    /// input rows are first combined lane by lane into a row with a one-float border (−∞ for max, 0 for the
+    /// average), then each output combines three neighbours of it, or at stride 2 the even lanes of three
+    /// shifted loads. Averages sum each column of the window, then the columns (PyTorch sums row by row: the
+    /// results differ only by float rounding).
+    /// </summary>
+    private static void Window3(ref Args g, int part, int parts, bool max)
+    {
+        int height = g.Height, width = g.Width, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth;
+        float border = max ? float.NegativeInfinity : 0f;
+        // row[0] and row[width + 1] are the padding; the rest is read by vector loads of the last outputs.
+        float* row = stackalloc float[width + 24];
+        for (int i = 0; i < width + 24; i++) row[i] = border;
+        var ninth = Vector256.Create(9f);
+        for (int c = g.Channels * part / parts; c < g.Channels * (part + 1) / parts; c++)
+        {
+            float* src = g.Source + (long)c * height * width;
+            float* dst = g.Destination + (long)c * outHeight * outWidth;
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                int y0 = Math.Max(oy * stride - 1, 0), y1 = Math.Min(oy * stride + 2, height);
+                Unsafe.CopyBlockUnaligned(row + 1, src + (long)y0 * width, (uint)width * sizeof(float));
+                for (int y = y0 + 1; y < y1; y++) CombineRow(row + 1, src + (long)y * width, width, max);
+                float* o = dst + (long)oy * outWidth;
+                int x = 0;
+                for (; x + 8 <= outWidth; x += 8)
+                {
+                    Vector256<float> a, b, d;
+                    if (stride == 1)
+                    {
+                        a = Vector256.Load(row + x); b = Vector256.Load(row + x + 1); d = Vector256.Load(row + x + 2);
+                    }
+                    else
+                    {
+                        a = EvenLanes.Load256(row + 2 * x); b = EvenLanes.Load256(row + 2 * x + 1); d = EvenLanes.Load256(row + 2 * x + 2);
+                    }
+                    var v = max ? Vector256.Max(Vector256.Max(a, b), d) : (a + b + d) / ninth;
+                    v.Store(o + x);
+                }
+                for (; x < outWidth; x++)
+                {
+                    float* w = row + x * stride;
+                    o[x] = max ? MathF.Max(MathF.Max(w[0], w[1]), w[2]) : (w[0] + w[1] + w[2]) / 9f;
+                }
+            }
+        }
+    }
+
+    /// <summary><c>row[x] = max(row[x], src[x])</c> or <c>row[x] += src[x]</c>.</summary>
+    private static void CombineRow(float* row, float* src, int width, bool max)
+    {
+        int x = 0;
+        for (; x + 8 <= width; x += 8)
+        {
+            var r = Vector256.Load(row + x);
+            var v = Vector256.Load(src + x);
+            (max ? Vector256.Max(r, v) : r + v).Store(row + x);
+        }
+        for (; x < width; x++) row[x] = max ? MathF.Max(row[x], src[x]) : row[x] + src[x];
     }
 
     /// <summary>mmpretrain's <c>GlobalAveragePooling</c> neck: the mean of each channel.</summary>
