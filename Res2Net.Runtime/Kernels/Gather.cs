@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Res2Net.Runtime.Kernels;
 
@@ -58,11 +57,6 @@ public static unsafe class Gather
         int plane = g.Height * g.Width;
         int kernel = g.Kernel, stride = g.Stride, padding = g.Padding, width = g.Width, outWidth = g.OutWidth;
         int oy0 = j0 / outWidth, oy1 = (j1 - 1) / outWidth;
-        if (kernel == 3 && stride == 2 && padding == 1 && g.Second == null && Avx512F.IsSupported)
-        {
-            Stride2Kernel3(ref g, c0, c1, j0, j1);
-            return;
-        }
         for (int c = c0; c < c1; c++)
         {
             float* s1 = g.Source + (long)c * plane;
@@ -121,75 +115,6 @@ public static unsafe class Gather
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// The 3×3, stride-2, padding-1 taps of the first block of each stage, three at a time: one input row
-    /// feeds the three taps of a kernel row, as its odd columns shifted one lane (kx = 0), its even columns
-    /// (kx = 1) and its odd columns (kx = 2). Loads are masked to the row, so the zero padding comes for free
-    /// and nothing outside the plane is read; rows of 7 to 56 outputs make per-row set-up the cost to avoid.
-    /// </summary>
-    private static void Stride2Kernel3(ref Job g, int c0, int c1, int j0, int j1)
-    {
-        int n = g.OutHeight * g.OutWidth, height = g.Height, width = g.Width, outWidth = g.OutWidth;
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = even + Vector512<int>.One;
-        var lanes = Vector512<int>.Indices;
-        for (int c = c0; c < c1; c++)
-        {
-            float* plane = g.Source + (long)c * height * width;
-            for (int ky = 0; ky < 3; ky++)
-            {
-                float* d0 = g.Col + (long)(c * 3 + ky) * 3 * n, d1 = d0 + n, d2 = d1 + n;
-                for (int oy = j0 / outWidth; oy * outWidth < j1; oy++)
-                {
-                    int xa = Math.Max(0, j0 - oy * outWidth), xb = Math.Min(outWidth, j1 - oy * outWidth);
-                    long at = (long)oy * outWidth;
-                    int iy = 2 * oy - 1 + ky;
-                    if ((uint)iy >= (uint)height)
-                    {
-                        uint bytes = (uint)(xb - xa) * sizeof(float);
-                        Unsafe.InitBlockUnaligned(d0 + at + xa, 0, bytes);
-                        Unsafe.InitBlockUnaligned(d1 + at + xa, 0, bytes);
-                        Unsafe.InitBlockUnaligned(d2 + at + xa, 0, bytes);
-                        continue;
-                    }
-                    float* row = plane + (long)iy * width;
-                    for (int x = xa; x < xb; x += 16)
-                    {
-                        // Input columns 2x − 1 + kx of outputs x .. x + 15.
-                        int b = 2 * x;
-                        var lo = LoadRow(row, b, width, lanes);
-                        var hi = LoadRow(row, b + 16, width, lanes);
-                        var left = Avx512F.PermuteVar16x32x2(LoadRow(row, b - 1, width, lanes), even, LoadRow(row, b + 15, width, lanes));
-                        var middle = Avx512F.PermuteVar16x32x2(lo, even, hi);
-                        var right = Avx512F.PermuteVar16x32x2(lo, odd, hi);
-                        int count = xb - x;
-                        if (count >= 16)
-                        {
-                            left.Store(d0 + at + x);
-                            middle.Store(d1 + at + x);
-                            right.Store(d2 + at + x);
-                        }
-                        else
-                        {
-                            Simd512.StorePartial(left, d0 + at + x, count);
-                            Simd512.StorePartial(middle, d1 + at + x, count);
-                            Simd512.StorePartial(right, d2 + at + x, count);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary><c>row[start .. start + 15]</c>, zero where the column is outside <c>[0, width)</c> (never read there).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LoadRow(float* row, int start, int width, Vector512<int> lanes)
-    {
-        var column = lanes + Vector512.Create(start);
-        var inside = Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(width));
-        return Avx512F.MaskLoad(row + start, inside.AsSingle(), Vector512<float>.Zero);
     }
 
     /// <summary>

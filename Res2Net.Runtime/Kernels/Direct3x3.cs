@@ -1,0 +1,270 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Res2Net.Runtime.Kernels;
+
+/// <summary>
+/// A 3×3 conv with padding 1 without a receptive-field matrix: Res2Net's hierarchical convs on <c>sp + spx[i]</c>
+/// (stride 1) and the stage blocks' convs (stride 1 in layer1, stride 2 after). The input (plus the second input,
+/// the hierarchical add) is copied once into zero-bordered planes, laid out so that every tap <c>(ky, kx)</c> is
+/// one plane shifted by a constant: at stride 1 the input with a one-pixel border, <c>(H + 2) × (W + 2)</c>; at
+/// stride 2 its four phases (even/odd padded rows × even/odd padded columns), each <c>(H' + 1) × (W' + 1)</c>
+/// for an H' × W' output. Output pixels are counted along the planes' rows, <c>q = y·rowWidth + x</c>; the
+/// micro-kernel reads its B vectors straight from the planes (a 64-pixel tile needs a few plane rows per channel,
+/// in L1), and the border columns it also computes are dropped by masked stores. The im2col path wrote and read
+/// nine copies of the input instead; at 56×56 with 26 channels that matrix is 2.9 MB, past the core's L2.
+/// Needs AVX-512 (masked loads and stores); elsewhere <see cref="Gemm"/> gathers as before.
+/// </summary>
+internal static unsafe class Direct3x3
+{
+    private const int Lanes = 16;
+    private const int Tile = 64;
+    private const int RowBlock = Gemm.RowBlock;
+
+    /// <summary>Floats readable past the planes: the last tile's vectors run up to two padded rows and a tile beyond its start.</summary>
+    private const int PlaneSlack = 2 * Tile;
+
+    /// <summary>Below this many multiply-adds a layer runs on one thread.</summary>
+    private const long ParallelThreshold = 1 << 18;
+
+    /// <summary>Weights asked for this far ahead (floats), as in <see cref="Gemm"/>: late stages stream megabytes of them.</summary>
+    private const int WeightPrefetch = 512;
+
+    // One per thread: each builds the padded rows its own output pixels need.
+    [ThreadStatic]
+    private static float[]? t_planes;
+
+    private struct Args
+    {
+        public float* A, Bias, Source, Second, C;
+        public int M, Channels, Height, Width, Stride, OutHeight, OutWidth;
+        public bool Relu;
+
+        /// <summary>Output pixels per plane row: the output row plus its border columns.</summary>
+        public readonly int RowWidth => Stride == 1 ? Width + 2 : OutWidth + 1;
+
+        /// <summary>Rows of one plane.</summary>
+        public readonly int PlaneRows => Stride == 1 ? Height + 2 : OutHeight + 1;
+
+        /// <summary>Floats of one input channel's planes (one at stride 1, four phases at stride 2).</summary>
+        public readonly long ChannelFloats => (long)Stride * Stride * PlaneRows * RowWidth;
+    }
+
+    /// <summary>Whether a conv of this geometry runs here.</summary>
+    public static bool Handles(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
+        Avx512F.IsSupported && kernel == 3 && padding == 1 &&
+        (stride == 1 ? outHeight == height && outWidth == width
+            : stride == 2 && !second && outHeight == (height - 1) / 2 + 1 && outWidth == (width - 1) / 2 + 1);
+
+    public static void Conv(float* weights, float* bias, float* source, float* second, float* destination, bool relu,
+        int outChannels, int inChannels, int height, int width, int stride, int outHeight, int outWidth)
+    {
+        var args = new Args
+        {
+            A = weights, Bias = bias, Source = source, Second = second, C = destination, Relu = relu,
+            M = outChannels, Channels = inChannels, Height = height, Width = width, Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
+        };
+        long macs = (long)outChannels * inChannels * 9 * outHeight * outWidth;
+        Workers.Run(macs >= ParallelThreshold ? Workers.MaxThreads : 1, &Part, &args);
+    }
+
+    /// <summary>
+    /// One thread's share, as <see cref="Gemm"/> splits: a range of pixel tiles when there are enough to go round,
+    /// else a range of weight panels over all pixels (14×14 and 7×7 maps).
+    /// </summary>
+    private static void Part(void* state, int part, int parts)
+    {
+        ref Args g = ref Unsafe.AsRef<Args>(state);
+        int wq = g.RowWidth;
+        int n = g.OutHeight * wq - (wq - g.OutWidth); // the last row's border columns are never needed
+        int tiles = (n + Tile - 1) / Tile;
+        int panels = (g.M + RowBlock - 1) / RowBlock;
+        int t0 = 0, t1 = tiles, p0 = 0, p1 = panels;
+        if (parts > 1 && (tiles >= 2 * parts || panels < parts))
+        {
+            t0 = tiles * part / parts;
+            t1 = tiles * (part + 1) / parts;
+        }
+        else if (parts > 1)
+        {
+            p0 = panels * part / parts;
+            p1 = panels * (part + 1) / parts;
+        }
+        if (t0 >= t1 || p0 >= p1) return;
+        int q0 = t0 * Tile, q1 = Math.Min(n, t1 * Tile);
+
+        long floats = g.Channels * g.ChannelFloats + PlaneSlack;
+        if (t_planes == null || t_planes.Length < floats) t_planes = GC.AllocateArray<float>((int)floats, pinned: true);
+        float* planes = (float*)Unsafe.AsPointer(ref t_planes[0]);
+        // The plane rows this thread's outputs read: output row y reads rows y .. y + 2 (stride 1) or y .. y + 1 (stride 2).
+        int r0 = q0 / wq, r1 = Math.Min(g.PlaneRows - 1, (q1 - 1) / wq + (g.Stride == 1 ? 2 : 1));
+        if (g.Stride == 1) Pad(ref g, planes, r0, r1);
+        else Phases(ref g, planes, r0, r1);
+
+        // Where each tap (ky, kx) starts, from a channel's first plane.
+        int* taps = stackalloc int[9];
+        long plane = (long)g.PlaneRows * wq;
+        for (int t = 0; t < 9; t++)
+        {
+            int ky = t / 3, kx = t % 3;
+            taps[t] = g.Stride == 1 ? ky * wq + kx : (int)(((ky & 1) * 2 + (kx & 1)) * plane) + (ky >> 1) * wq + (kx >> 1);
+        }
+        for (int q = q0; q < q1; q += Tile)
+        {
+            for (int p = p0; p < p1; p++) Multiply(ref g, planes, taps, p * RowBlock, q, Math.Min(q + Tile, q1));
+        }
+    }
+
+    /// <summary>Stride 1: rows [r0, r1] of every channel's bordered plane, the input (plus the second input) inside.</summary>
+    private static void Pad(ref Args g, float* planes, int r0, int r1)
+    {
+        int height = g.Height, width = g.Width, wp = width + 2;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            float* dst = planes + c * g.ChannelFloats;
+            float* s1 = g.Source + (long)c * height * width;
+            float* s2 = g.Second == null ? null : g.Second + (long)c * height * width;
+            for (int r = r0; r <= r1; r++)
+            {
+                float* row = dst + (long)r * wp;
+                if (r == 0 || r == height + 1)
+                {
+                    Unsafe.InitBlockUnaligned(row, 0, (uint)wp * sizeof(float));
+                    continue;
+                }
+                row[0] = 0f;
+                row[width + 1] = 0f;
+                long at = (long)(r - 1) * width;
+                if (s2 == null)
+                {
+                    Unsafe.CopyBlockUnaligned(row + 1, s1 + at, (uint)width * sizeof(float));
+                    continue;
+                }
+                int x = 0;
+                for (; x + Lanes <= width; x += Lanes) (Vector512.Load(s1 + at + x) + Vector512.Load(s2 + at + x)).Store(row + 1 + x);
+                for (; x < width; x++) row[1 + x] = s1[at + x] + s2[at + x];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 2: rows [r0, r1] of every channel's four phases. Phase (py, px) row r, column s holds padded pixel
+    /// (2r + py, 2s + px), that is input pixel (2r + py − 1, 2s + px − 1), zero outside the input.
+    /// </summary>
+    private static void Phases(ref Args g, float* planes, int r0, int r1)
+    {
+        int height = g.Height, width = g.Width, wq = g.RowWidth;
+        long plane = (long)g.PlaneRows * wq;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            float* src = g.Source + (long)c * height * width;
+            for (int py = 0; py < 2; py++)
+            {
+                for (int px = 0; px < 2; px++)
+                {
+                    float* dst = planes + c * g.ChannelFloats + (py * 2 + px) * plane;
+                    // Columns s whose input column 2s + px − 1 lies in [0, width).
+                    int s0 = px == 0 ? 1 : 0;
+                    int s1 = Math.Min(wq, (width - px) / 2 + 1);
+                    for (int r = r0; r <= r1; r++)
+                    {
+                        float* row = dst + (long)r * wq;
+                        int iy = 2 * r + py - 1;
+                        if ((uint)iy >= (uint)height || s1 <= s0)
+                        {
+                            Unsafe.InitBlockUnaligned(row, 0, (uint)wq * sizeof(float));
+                            continue;
+                        }
+                        for (int s = 0; s < s0; s++) row[s] = 0f;
+                        EvenLanes.Copy(src + (long)iy * width + 2 * s0 + px - 1, row + s0, s1 - s0);
+                        for (int s = s1; s < wq; s++) row[s] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The micro-kernel: 4 output channels × 64 padded-row pixels from <paramref name="q"/> (the results of
+    /// [q, <paramref name="end"/>) kept), over all channels × 9 taps, then bias, ReLU and the store.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Multiply(ref Args g, float* planes, int* taps, int row, int q, int end)
+    {
+        float* a = g.A + (long)row * g.Channels * 9;
+        long channel = g.ChannelFloats;
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        float* r0 = planes + q;
+        for (int c = 0; c < g.Channels; c++, r0 += channel)
+        {
+            Sse.Prefetch0(a + WeightPrefetch);
+            Sse.Prefetch0(a + WeightPrefetch + 16);
+            Sse.Prefetch0(a + WeightPrefetch + 32);
+            for (int t = 0; t < 9; t++, a += RowBlock)
+            {
+                float* b = r0 + taps[t];
+                {
+                    var b0 = Vector512.Load(b);
+                    var b1 = Vector512.Load(b + Lanes);
+                    var b2 = Vector512.Load(b + 2 * Lanes);
+                    var b3 = Vector512.Load(b + 3 * Lanes);
+                    var a0 = Vector512.Create(a[0]);
+                    c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+                    c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02); c03 = Avx512F.FusedMultiplyAdd(a0, b3, c03);
+                    var a1 = Vector512.Create(a[1]);
+                    c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
+                    c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12); c13 = Avx512F.FusedMultiplyAdd(a1, b3, c13);
+                    var a2 = Vector512.Create(a[2]);
+                    c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
+                    c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22); c23 = Avx512F.FusedMultiplyAdd(a2, b3, c23);
+                    var a3 = Vector512.Create(a[3]);
+                    c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
+                    c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32); c33 = Avx512F.FusedMultiplyAdd(a3, b3, c33);
+                }
+            }
+        }
+        int rows = Math.Min(RowBlock, g.M - row), wq = g.RowWidth;
+        StoreRow(ref g, row, q, end, wq, c00, c01, c02, c03);
+        if (rows > 1) StoreRow(ref g, row + 1, q, end, wq, c10, c11, c12, c13);
+        if (rows > 2) StoreRow(ref g, row + 2, q, end, wq, c20, c21, c22, c23);
+        if (rows > 3) StoreRow(ref g, row + 3, q, end, wq, c30, c31, c32, c33);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(ref Args g, int row, int q, int end, int wq, Vector512<float> v0, Vector512<float> v1,
+        Vector512<float> v2, Vector512<float> v3)
+    {
+        var bias = Vector512.Create(g.Bias[row]);
+        float* c = g.C + (long)row * g.OutHeight * g.OutWidth;
+        Store(ref g, v0 + bias, c, q, end, wq);
+        if (q + Lanes < end) Store(ref g, v1 + bias, c, q + Lanes, end, wq);
+        if (q + 2 * Lanes < end) Store(ref g, v2 + bias, c, q + 2 * Lanes, end, wq);
+        if (q + 3 * Lanes < end) Store(ref g, v3 + bias, c, q + 3 * Lanes, end, wq);
+    }
+
+    /// <summary>
+    /// Lanes q .. q + 15 to the output: lane q + l of plane row y is output pixel <c>q + l − y·border</c>, kept
+    /// where its column is inside the output and q + l &lt; <paramref name="end"/>. One masked store per plane
+    /// row the vector touches (two, or three on a 7×7 map).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref Args g, Vector512<float> v, float* c, int q, int end, int wq)
+    {
+        int border = wq - g.OutWidth;
+        if (g.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
+        var index = Vector512<int>.Indices + Vector512.Create(q);
+        var live = Vector512.LessThan(index, Vector512.Create(end));
+        int last = Math.Min(q + Lanes, end) - 1;
+        for (int y = q / wq; y <= last / wq; y++)
+        {
+            int start = y * wq;
+            var mask = live & Vector512.GreaterThanOrEqual(index, Vector512.Create(start))
+                & Vector512.LessThan(index, Vector512.Create(start + g.OutWidth));
+            Avx512F.MaskStore(c + q - border * y, mask.AsSingle(), v);
+        }
+    }
+}
