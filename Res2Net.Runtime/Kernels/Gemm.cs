@@ -12,8 +12,8 @@ namespace Res2Net.Runtime.Kernels;
 /// gathered first by <see cref="Gather"/> (which also adds Res2Net's <c>sp + spx[i]</c>). Where enough weight
 /// panels reuse it, each k-slice × tile of B is packed into a small per-thread buffer, so the micro-kernel reads
 /// it from L1 at unit stride.
-/// Bias, residual add and ReLU happen in registers before the single store. 3×3 convs with padding 1 (stride 1
-/// or 2) skip the gathered matrix where AVX-512 is available: <see cref="Direct3x3"/> reads shifted planes instead.
+/// Bias, residual add and ReLU happen in registers before the single store. k×k convs with "same" padding
+/// (stride 1 or 2) skip the gathered matrix where AVX-512 is available: <see cref="DirectConv"/> reads shifted planes.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -77,9 +77,9 @@ public static unsafe class Gemm
         float* destination, float* residual, bool relu, int outChannels, int inChannels, int height, int width,
         int kernel, int stride, int padding, int outHeight, int outWidth)
     {
-        if (tail == null && residual == null && Direct3x3.Handles(kernel, stride, padding, height, width, outHeight, outWidth, second != null))
+        if (tail == null && residual == null && DirectConv.Handles(kernel, stride, padding, height, width, outHeight, outWidth, second != null))
         {
-            Direct3x3.Conv(weights, bias, source, second, destination, relu, outChannels, inChannels, height, width, stride, outHeight, outWidth);
+            DirectConv.Conv(weights, bias, source, second, destination, relu, outChannels, inChannels, height, width, kernel, stride, outHeight, outWidth);
             LayerClock.Mark();
             return;
         }

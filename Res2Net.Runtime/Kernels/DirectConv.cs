@@ -5,18 +5,19 @@ using System.Runtime.Intrinsics.X86;
 namespace Res2Net.Runtime.Kernels;
 
 /// <summary>
-/// A 3×3 conv with padding 1 without a receptive-field matrix: Res2Net's hierarchical convs on <c>sp + spx[i]</c>
-/// (stride 1) and the stage blocks' convs (stride 1 in layer1, stride 2 after). The input (plus the second input,
-/// the hierarchical add) is copied once into zero-bordered planes, laid out so that every tap <c>(ky, kx)</c> is
-/// one plane shifted by a constant: at stride 1 the input with a one-pixel border, <c>(H + 2) × (W + 2)</c>; at
-/// stride 2 its four phases (even/odd padded rows × even/odd padded columns), each <c>(H' + 1) × (W' + 1)</c>
-/// for an H' × W' output. Output pixels are counted along the planes' rows, <c>q = y·rowWidth + x</c>; the
-/// micro-kernel reads its B vectors straight from the planes (a 64-pixel tile needs a few plane rows per channel,
-/// in L1), and the border columns it also computes are dropped by masked stores. The im2col path wrote and read
-/// nine copies of the input instead; at 56×56 with 26 channels that matrix is 2.9 MB, past the core's L2.
+/// A k×k conv with "same" padding <c>k / 2</c> at stride 1 or 2, without a receptive-field matrix: the stem's 7×7
+/// (and the deep stem's 3×3s), Res2Net's hierarchical 3×3 convs on <c>sp + spx[i]</c> and the stage blocks' 3×3
+/// convs. The input (plus the second input, the hierarchical add) is copied once into zero-bordered planes, laid
+/// out so that every tap <c>(ky, kx)</c> is one plane shifted by a constant: at stride 1 the input with its
+/// padding, <c>(H + 2p) × (W + 2p)</c>; at stride 2 its four phases (even/odd padded rows × even/odd padded
+/// columns), each <c>(H' + p) × (W' + p)</c> for an H' × W' output. Output pixels are counted along the planes'
+/// rows, <c>q = y·rowWidth + x</c>; the micro-kernel reads its B vectors straight from the planes (a 64-pixel
+/// tile needs a few plane rows per channel, in L1), and the border columns it also computes are dropped by
+/// masked stores. The im2col path wrote and read k² copies of the input instead: at 56×56 with 26 channels a
+/// 3×3's matrix is 2.9 MB, and the stem's is 7.4 MB, past the core's L2.
 /// Needs AVX-512 (masked loads and stores); elsewhere <see cref="Gemm"/> gathers as before.
 /// </summary>
-internal static unsafe class Direct3x3
+internal static unsafe class DirectConv
 {
     private const int Lanes = 16;
     private const int Tile = 64;
@@ -38,14 +39,14 @@ internal static unsafe class Direct3x3
     private struct Args
     {
         public float* A, Bias, Source, Second, C;
-        public int M, Channels, Height, Width, Stride, OutHeight, OutWidth;
+        public int M, Channels, Height, Width, Kernel, Padding, Stride, OutHeight, OutWidth;
         public bool Relu;
 
         /// <summary>Output pixels per plane row: the output row plus its border columns.</summary>
-        public readonly int RowWidth => Stride == 1 ? Width + 2 : OutWidth + 1;
+        public readonly int RowWidth => Stride == 1 ? Width + 2 * Padding : OutWidth + Padding;
 
         /// <summary>Rows of one plane.</summary>
-        public readonly int PlaneRows => Stride == 1 ? Height + 2 : OutHeight + 1;
+        public readonly int PlaneRows => Stride == 1 ? Height + 2 * Padding : OutHeight + Padding;
 
         /// <summary>Floats of one input channel's planes (one at stride 1, four phases at stride 2).</summary>
         public readonly long ChannelFloats => (long)Stride * Stride * PlaneRows * RowWidth;
@@ -53,19 +54,20 @@ internal static unsafe class Direct3x3
 
     /// <summary>Whether a conv of this geometry runs here.</summary>
     public static bool Handles(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
-        Avx512F.IsSupported && kernel == 3 && padding == 1 &&
+        Avx512F.IsSupported && kernel is 3 or 5 or 7 && padding == kernel / 2 &&
         (stride == 1 ? outHeight == height && outWidth == width
             : stride == 2 && !second && outHeight == (height - 1) / 2 + 1 && outWidth == (width - 1) / 2 + 1);
 
     public static void Conv(float* weights, float* bias, float* source, float* second, float* destination, bool relu,
-        int outChannels, int inChannels, int height, int width, int stride, int outHeight, int outWidth)
+        int outChannels, int inChannels, int height, int width, int kernel, int stride, int outHeight, int outWidth)
     {
         var args = new Args
         {
             A = weights, Bias = bias, Source = source, Second = second, C = destination, Relu = relu,
-            M = outChannels, Channels = inChannels, Height = height, Width = width, Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
+            M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel, Padding = kernel / 2,
+            Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
         };
-        long macs = (long)outChannels * inChannels * 9 * outHeight * outWidth;
+        long macs = (long)outChannels * inChannels * kernel * kernel * outHeight * outWidth;
         Workers.Run(macs >= ParallelThreshold ? Workers.MaxThreads : 1, &Part, &args);
     }
 
@@ -97,17 +99,18 @@ internal static unsafe class Direct3x3
         long floats = g.Channels * g.ChannelFloats + PlaneSlack;
         if (t_planes == null || t_planes.Length < floats) t_planes = GC.AllocateArray<float>((int)floats, pinned: true);
         float* planes = (float*)Unsafe.AsPointer(ref t_planes[0]);
-        // The plane rows this thread's outputs read: output row y reads rows y .. y + 2 (stride 1) or y .. y + 1 (stride 2).
-        int r0 = q0 / wq, r1 = Math.Min(g.PlaneRows - 1, (q1 - 1) / wq + (g.Stride == 1 ? 2 : 1));
+        // The plane rows this thread's outputs read: output row y reads rows y .. y + (k − 1) / stride.
+        int r0 = q0 / wq, r1 = Math.Min(g.PlaneRows - 1, (q1 - 1) / wq + (g.Kernel - 1) / g.Stride);
         if (g.Stride == 1) Pad(ref g, planes, r0, r1);
         else Phases(ref g, planes, r0, r1);
 
         // Where each tap (ky, kx) starts, from a channel's first plane.
-        int* taps = stackalloc int[9];
+        int k = g.Kernel;
+        int* taps = stackalloc int[k * k];
         long plane = (long)g.PlaneRows * wq;
-        for (int t = 0; t < 9; t++)
+        for (int t = 0; t < k * k; t++)
         {
-            int ky = t / 3, kx = t % 3;
+            int ky = t / k, kx = t % k;
             taps[t] = g.Stride == 1 ? ky * wq + kx : (int)(((ky & 1) * 2 + (kx & 1)) * plane) + (ky >> 1) * wq + (kx >> 1);
         }
         for (int q = q0; q < q1; q += Tile)
@@ -119,7 +122,7 @@ internal static unsafe class Direct3x3
     /// <summary>Stride 1: rows [r0, r1] of every channel's bordered plane, the input (plus the second input) inside.</summary>
     private static void Pad(ref Args g, float* planes, int r0, int r1)
     {
-        int height = g.Height, width = g.Width, wp = width + 2;
+        int height = g.Height, width = g.Width, pad = g.Padding, wp = g.RowWidth;
         for (int c = 0; c < g.Channels; c++)
         {
             float* dst = planes + c * g.ChannelFloats;
@@ -128,33 +131,37 @@ internal static unsafe class Direct3x3
             for (int r = r0; r <= r1; r++)
             {
                 float* row = dst + (long)r * wp;
-                if (r == 0 || r == height + 1)
+                if ((uint)(r - pad) >= (uint)height)
                 {
                     Unsafe.InitBlockUnaligned(row, 0, (uint)wp * sizeof(float));
                     continue;
                 }
-                row[0] = 0f;
-                row[width + 1] = 0f;
-                long at = (long)(r - 1) * width;
+                for (int x = 0; x < pad; x++)
+                {
+                    row[x] = 0f;
+                    row[pad + width + x] = 0f;
+                }
+                long at = (long)(r - pad) * width;
+                float* inside = row + pad;
                 if (s2 == null)
                 {
-                    Unsafe.CopyBlockUnaligned(row + 1, s1 + at, (uint)width * sizeof(float));
+                    Unsafe.CopyBlockUnaligned(inside, s1 + at, (uint)width * sizeof(float));
                     continue;
                 }
-                int x = 0;
-                for (; x + Lanes <= width; x += Lanes) (Vector512.Load(s1 + at + x) + Vector512.Load(s2 + at + x)).Store(row + 1 + x);
-                for (; x < width; x++) row[1 + x] = s1[at + x] + s2[at + x];
+                int i = 0;
+                for (; i + Lanes <= width; i += Lanes) (Vector512.Load(s1 + at + i) + Vector512.Load(s2 + at + i)).Store(inside + i);
+                for (; i < width; i++) inside[i] = s1[at + i] + s2[at + i];
             }
         }
     }
 
     /// <summary>
     /// Stride 2: rows [r0, r1] of every channel's four phases. Phase (py, px) row r, column s holds padded pixel
-    /// (2r + py, 2s + px), that is input pixel (2r + py − 1, 2s + px − 1), zero outside the input.
+    /// (2r + py, 2s + px), that is input pixel (2r + py − p, 2s + px − p), zero outside the input.
     /// </summary>
     private static void Phases(ref Args g, float* planes, int r0, int r1)
     {
-        int height = g.Height, width = g.Width, wq = g.RowWidth;
+        int height = g.Height, width = g.Width, pad = g.Padding, wq = g.RowWidth;
         long plane = (long)g.PlaneRows * wq;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -164,20 +171,20 @@ internal static unsafe class Direct3x3
                 for (int px = 0; px < 2; px++)
                 {
                     float* dst = planes + c * g.ChannelFloats + (py * 2 + px) * plane;
-                    // Columns s whose input column 2s + px − 1 lies in [0, width).
-                    int s0 = px == 0 ? 1 : 0;
-                    int s1 = Math.Min(wq, (width - px) / 2 + 1);
+                    // Columns s whose input column 2s + px − p lies in [0, width).
+                    int s0 = Math.Max(0, (pad - px + 1) / 2);
+                    int s1 = Math.Min(wq, (width - 1 + pad - px) / 2 + 1);
                     for (int r = r0; r <= r1; r++)
                     {
                         float* row = dst + (long)r * wq;
-                        int iy = 2 * r + py - 1;
+                        int iy = 2 * r + py - pad;
                         if ((uint)iy >= (uint)height || s1 <= s0)
                         {
                             Unsafe.InitBlockUnaligned(row, 0, (uint)wq * sizeof(float));
                             continue;
                         }
                         for (int s = 0; s < s0; s++) row[s] = 0f;
-                        EvenLanes.Copy(src + (long)iy * width + 2 * s0 + px - 1, row + s0, s1 - s0);
+                        EvenLanes.Copy(src + (long)iy * width + 2 * s0 + px - pad, row + s0, s1 - s0);
                         for (int s = s1; s < wq; s++) row[s] = 0f;
                     }
                 }
@@ -187,12 +194,13 @@ internal static unsafe class Direct3x3
 
     /// <summary>
     /// The micro-kernel: 4 output channels × 64 padded-row pixels from <paramref name="q"/> (the results of
-    /// [q, <paramref name="end"/>) kept), over all channels × 9 taps, then bias, ReLU and the store.
+    /// [q, <paramref name="end"/>) kept), over all channels × k² taps, then bias, ReLU and the store.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Multiply(ref Args g, float* planes, int* taps, int row, int q, int end)
     {
-        float* a = g.A + (long)row * g.Channels * 9;
+        int taps2 = g.Kernel * g.Kernel;
+        float* a = g.A + (long)row * g.Channels * taps2;
         long channel = g.ChannelFloats;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -201,11 +209,9 @@ internal static unsafe class Direct3x3
         float* r0 = planes + q;
         for (int c = 0; c < g.Channels; c++, r0 += channel)
         {
-            Sse.Prefetch0(a + WeightPrefetch);
-            Sse.Prefetch0(a + WeightPrefetch + 16);
-            Sse.Prefetch0(a + WeightPrefetch + 32);
-            for (int t = 0; t < 9; t++, a += RowBlock)
+            for (int t = 0; t < taps2; t++, a += RowBlock)
             {
+                if ((t & 3) == 0) Sse.Prefetch0(a + WeightPrefetch); // a cache line of weights per 4 taps
                 float* b = r0 + taps[t];
                 {
                     var b0 = Vector512.Load(b);
