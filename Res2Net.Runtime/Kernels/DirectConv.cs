@@ -233,44 +233,49 @@ internal static unsafe class DirectConv
                 }
             }
         }
-        int rows = Math.Min(RowBlock, g.M - row), wq = g.RowWidth;
-        StoreRow(ref g, row, q, end, wq, c00, c01, c02, c03);
-        if (rows > 1) StoreRow(ref g, row + 1, q, end, wq, c10, c11, c12, c13);
-        if (rows > 2) StoreRow(ref g, row + 2, q, end, wq, c20, c21, c22, c23);
-        if (rows > 3) StoreRow(ref g, row + 3, q, end, wq, c30, c31, c32, c33);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(ref Args g, int row, int q, int end, int wq, Vector512<float> v0, Vector512<float> v1,
-        Vector512<float> v2, Vector512<float> v3)
-    {
-        var bias = Vector512.Create(g.Bias[row]);
-        float* c = g.C + (long)row * g.OutHeight * g.OutWidth;
-        Store(ref g, v0 + bias, c, q, end, wq);
-        if (q + Lanes < end) Store(ref g, v1 + bias, c, q + Lanes, end, wq);
-        if (q + 2 * Lanes < end) Store(ref g, v2 + bias, c, q + 2 * Lanes, end, wq);
-        if (q + 3 * Lanes < end) Store(ref g, v3 + bias, c, q + 3 * Lanes, end, wq);
+        int rows = Math.Min(RowBlock, g.M - row);
+        var bias0 = Vector512.Create(g.Bias[row]);
+        var bias1 = rows > 1 ? Vector512.Create(g.Bias[row + 1]) : default;
+        var bias2 = rows > 2 ? Vector512.Create(g.Bias[row + 2]) : default;
+        var bias3 = rows > 3 ? Vector512.Create(g.Bias[row + 3]) : default;
+        Store(ref g, row, rows, q, end, c00 + bias0, c10 + bias1, c20 + bias2, c30 + bias3);
+        if (q + Lanes < end) Store(ref g, row, rows, q + Lanes, end, c01 + bias0, c11 + bias1, c21 + bias2, c31 + bias3);
+        if (q + 2 * Lanes < end) Store(ref g, row, rows, q + 2 * Lanes, end, c02 + bias0, c12 + bias1, c22 + bias2, c32 + bias3);
+        if (q + 3 * Lanes < end) Store(ref g, row, rows, q + 3 * Lanes, end, c03 + bias0, c13 + bias1, c23 + bias2, c33 + bias3);
     }
 
     /// <summary>
-    /// Lanes q .. q + 15 to the output: lane q + l of plane row y is output pixel <c>q + l − y·border</c>, kept
-    /// where its column is inside the output and q + l &lt; <paramref name="end"/>. One masked store per plane
-    /// row the vector touches (two, or three on a 7×7 map).
+    /// Lanes q .. q + 15 of up to 4 output channels to the output: lane q + l of plane row y is output pixel
+    /// <c>q + l − y·border</c>, kept where its column is inside the output and q + l &lt; <paramref name="end"/>.
+    /// One masked store per channel and plane row the vector touches (two, or three on a 7×7 map), the masks
+    /// worked out once for the 4 channels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref Args g, Vector512<float> v, float* c, int q, int end, int wq)
+    private static void Store(ref Args g, int row, int rows, int q, int end, Vector512<float> v0, Vector512<float> v1,
+        Vector512<float> v2, Vector512<float> v3)
     {
-        int border = wq - g.OutWidth;
-        if (g.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
+        if (g.Relu)
+        {
+            v0 = Vector512.Max(v0, Vector512<float>.Zero);
+            v1 = Vector512.Max(v1, Vector512<float>.Zero);
+            v2 = Vector512.Max(v2, Vector512<float>.Zero);
+            v3 = Vector512.Max(v3, Vector512<float>.Zero);
+        }
+        int wq = g.RowWidth, border = wq - g.OutWidth;
+        long channel = (long)g.OutHeight * g.OutWidth;
         var index = Vector512<int>.Indices + Vector512.Create(q);
         var live = Vector512.LessThan(index, Vector512.Create(end));
         int last = Math.Min(q + Lanes, end) - 1;
         for (int y = q / wq; y <= last / wq; y++)
         {
             int start = y * wq;
-            var mask = live & Vector512.GreaterThanOrEqual(index, Vector512.Create(start))
-                & Vector512.LessThan(index, Vector512.Create(start + g.OutWidth));
-            Avx512F.MaskStore(c + q - border * y, mask.AsSingle(), v);
+            var mask = (live & Vector512.GreaterThanOrEqual(index, Vector512.Create(start))
+                & Vector512.LessThan(index, Vector512.Create(start + g.OutWidth))).AsSingle();
+            float* c = g.C + row * channel + q - border * y;
+            Avx512F.MaskStore(c, mask, v0);
+            if (rows > 1) Avx512F.MaskStore(c + channel, mask, v1);
+            if (rows > 2) Avx512F.MaskStore(c + 2 * channel, mask, v2);
+            if (rows > 3) Avx512F.MaskStore(c + 3 * channel, mask, v3);
         }
     }
 }
