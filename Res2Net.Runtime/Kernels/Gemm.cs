@@ -32,8 +32,8 @@ public static unsafe class Gemm
     /// <summary>Weight panels that must pass over a B tile for packing it to pay.</summary>
     private const int PackPanels = 8;
 
-    /// <summary>The widest tile (4 × 16 lanes); the packing buffer's row length.</summary>
-    private const int MaxTile = 64;
+    /// <summary>The widest tile (5 × 16 lanes, see <see cref="FiveVectors"/>); the packing buffer's row length.</summary>
+    private const int MaxTile = 80;
 
     /// <summary>
     /// How far ahead (floats) the micro-kernel asks for weights, one cache line every 4 steps. Weights are read
@@ -165,6 +165,11 @@ public static unsafe class Gemm
         {
             int width = Math.Min(tile, j1 - j);
             bool wide = width > (S.TileVectors - 1) * S.Lanes;
+            // At most one vector past the last whole tile (a 14×14 map is 3 tiles and 4 pixels; 28×28 is 12 and 16)
+            // joins that tile as a fifth vector column, instead of a pass of single vectors over all the weights.
+            bool five = S.TileVectors == 4 && j1 - j > tile && j1 - j <= tile + S.Lanes;
+            if (five) width = j1 - j;
+            int stride = five ? tile + S.Lanes : tile;
             for (int k0 = 0; k0 < g.K; k0 += DepthBlock)
             {
                 int k1 = Math.Min(g.K, k0 + DepthBlock);
@@ -172,15 +177,20 @@ public static unsafe class Gemm
                 int ldb = g.N;
                 if (pack)
                 {
-                    Pack(ref g, packed, tile, k0, k1, j, width);
+                    Pack(ref g, packed, stride, k0, k1, j, width);
                     b = packed;
-                    ldb = tile;
+                    ldb = stride;
                 }
                 for (int p = p0; p < p1; p++)
                 {
+                    if (five)
+                    {
+                        Tile<S, V, FiveVectors>(ref g, b, ldb, p * RowBlock, j, width, k0, k1);
+                        continue;
+                    }
                     if (wide)
                     {
-                        Tile<S, V>(ref g, b, ldb, p * RowBlock, j, width, k0, k1);
+                        Tile<S, V, FourVectors>(ref g, b, ldb, p * RowBlock, j, width, k0, k1);
                         continue;
                     }
                     for (int v = 0; v < width; v += S.Lanes)
@@ -189,7 +199,25 @@ public static unsafe class Gemm
                     }
                 }
             }
+            if (five) break;
         }
+    }
+
+    /// <summary>Whether a micro-tile has a fifth vector column: the JIT compiles each case apart, without the branch.</summary>
+    private interface IColumns
+    {
+        static abstract bool Fifth { get; }
+    }
+
+    private readonly struct FourVectors : IColumns
+    {
+        public static bool Fifth => false;
+    }
+
+    /// <summary>4 × 5 vectors: 20 accumulators, 5 pixel vectors and a weight fill 26 of AVX-512's 32 registers.</summary>
+    private readonly struct FiveVectors : IColumns
+    {
+        public static bool Fifth => true;
     }
 
     /// <summary>
@@ -210,58 +238,77 @@ public static unsafe class Gemm
 
     /// <summary>
     /// The micro-kernel: 4 output channels × <c>TileVectors</c> vectors of pixels over all k inputs, then the
-    /// epilogue. The fourth vector column exists only where <see cref="ISimd{TVector}.TileVectors"/> is 4; the
-    /// JIT removes it otherwise.
+    /// epilogue. The fourth vector column exists only where <see cref="ISimd{TVector}.TileVectors"/> is 4, the
+    /// fifth only for <see cref="FiveVectors"/>; the JIT removes them otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<S, V>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
-        where S : struct, ISimd<V> where V : struct
+    private static void Tile<S, V, W>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
+        where S : struct, ISimd<V> where V : struct where W : struct, IColumns
     {
         float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
         int n = g.N, lanes = S.Lanes;
         bool four = S.TileVectors == 4;
-        V c00 = default, c01 = default, c02 = default, c03 = default;
-        V c10 = default, c11 = default, c12 = default, c13 = default;
-        V c20 = default, c21 = default, c22 = default, c23 = default;
-        V c30 = default, c31 = default, c32 = default, c33 = default;
+        bool five = four && W.Fifth;
+        V c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
+        V c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
+        V c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
+        V c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
         int rows = Math.Min(RowBlock, g.M - row);
         if (k0 > 0)
         {
             // Resume the partial sums an earlier depth slice left in C (rows past M were never written).
             float* c = g.C + (long)row * n + col;
             c00 = S.Load(c); c01 = S.Load(c + lanes); c02 = S.Load(c + 2 * lanes); if (four) c03 = S.Load(c + 3 * lanes);
+            if (five) c04 = S.Load(c + 4 * lanes);
             c += n;
-            if (rows > 1) { c10 = S.Load(c); c11 = S.Load(c + lanes); c12 = S.Load(c + 2 * lanes); if (four) c13 = S.Load(c + 3 * lanes); }
+            if (rows > 1)
+            {
+                c10 = S.Load(c); c11 = S.Load(c + lanes); c12 = S.Load(c + 2 * lanes); if (four) c13 = S.Load(c + 3 * lanes);
+                if (five) c14 = S.Load(c + 4 * lanes);
+            }
             c += n;
-            if (rows > 2) { c20 = S.Load(c); c21 = S.Load(c + lanes); c22 = S.Load(c + 2 * lanes); if (four) c23 = S.Load(c + 3 * lanes); }
+            if (rows > 2)
+            {
+                c20 = S.Load(c); c21 = S.Load(c + lanes); c22 = S.Load(c + 2 * lanes); if (four) c23 = S.Load(c + 3 * lanes);
+                if (five) c24 = S.Load(c + 4 * lanes);
+            }
             c += n;
-            if (rows > 3) { c30 = S.Load(c); c31 = S.Load(c + lanes); c32 = S.Load(c + 2 * lanes); if (four) c33 = S.Load(c + 3 * lanes); }
+            if (rows > 3)
+            {
+                c30 = S.Load(c); c31 = S.Load(c + lanes); c32 = S.Load(c + 2 * lanes); if (four) c33 = S.Load(c + 3 * lanes);
+                if (five) c34 = S.Load(c + 4 * lanes);
+            }
         }
         for (int i = k0; i < k1; i++)
         {
             V b0 = S.Load(b), b1 = S.Load(b + lanes), b2 = S.Load(b + 2 * lanes);
             V b3 = four ? S.Load(b + 3 * lanes) : default;
+            V b4 = five ? S.Load(b + 4 * lanes) : default;
             b += ldb;
             if ((i & 3) == 0 && Sse.IsSupported) Sse.Prefetch0(a + WeightPrefetch);
             V a0 = S.Broadcast(a[0]);
             c00 = S.MultiplyAdd(a0, b0, c00); c01 = S.MultiplyAdd(a0, b1, c01); c02 = S.MultiplyAdd(a0, b2, c02);
             if (four) c03 = S.MultiplyAdd(a0, b3, c03);
+            if (five) c04 = S.MultiplyAdd(a0, b4, c04);
             V a1 = S.Broadcast(a[1]);
             c10 = S.MultiplyAdd(a1, b0, c10); c11 = S.MultiplyAdd(a1, b1, c11); c12 = S.MultiplyAdd(a1, b2, c12);
             if (four) c13 = S.MultiplyAdd(a1, b3, c13);
+            if (five) c14 = S.MultiplyAdd(a1, b4, c14);
             V a2 = S.Broadcast(a[2]);
             c20 = S.MultiplyAdd(a2, b0, c20); c21 = S.MultiplyAdd(a2, b1, c21); c22 = S.MultiplyAdd(a2, b2, c22);
             if (four) c23 = S.MultiplyAdd(a2, b3, c23);
+            if (five) c24 = S.MultiplyAdd(a2, b4, c24);
             V a3 = S.Broadcast(a[3]);
             c30 = S.MultiplyAdd(a3, b0, c30); c31 = S.MultiplyAdd(a3, b1, c31); c32 = S.MultiplyAdd(a3, b2, c32);
             if (four) c33 = S.MultiplyAdd(a3, b3, c33);
+            if (five) c34 = S.MultiplyAdd(a3, b4, c34);
             a += RowBlock;
         }
         bool last = k1 == g.K;
-        StoreRow<S, V>(ref g, row, col, width, last, c00, c01, c02, c03);
-        if (rows > 1) StoreRow<S, V>(ref g, row + 1, col, width, last, c10, c11, c12, c13);
-        if (rows > 2) StoreRow<S, V>(ref g, row + 2, col, width, last, c20, c21, c22, c23);
-        if (rows > 3) StoreRow<S, V>(ref g, row + 3, col, width, last, c30, c31, c32, c33);
+        StoreRow<S, V>(ref g, row, col, width, last, c00, c01, c02, c03, c04);
+        if (rows > 1) StoreRow<S, V>(ref g, row + 1, col, width, last, c10, c11, c12, c13, c14);
+        if (rows > 2) StoreRow<S, V>(ref g, row + 2, col, width, last, c20, c21, c22, c23, c24);
+        if (rows > 3) StoreRow<S, V>(ref g, row + 3, col, width, last, c30, c31, c32, c33, c34);
     }
 
     /// <summary>4 channels × one vector of pixels (<paramref name="width"/> of them valid), for what whole tiles leave.</summary>
@@ -305,7 +352,7 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<S, V>(ref Args g, int row, int col, int width, bool last, V v0, V v1, V v2, V v3)
+    private static void StoreRow<S, V>(ref Args g, int row, int col, int width, bool last, V v0, V v1, V v2, V v3, V v4)
         where S : struct, ISimd<V> where V : struct
     {
         int lanes = S.Lanes;
@@ -318,12 +365,14 @@ public static unsafe class Gemm
             if (width > lanes) Spill<S, V>(v1, c + lanes, width - lanes);
             if (width > 2 * lanes) Spill<S, V>(v2, c + 2 * lanes, width - 2 * lanes);
             if (S.TileVectors == 4 && width > 3 * lanes) Spill<S, V>(v3, c + 3 * lanes, width - 3 * lanes);
+            if (S.TileVectors == 4 && width > 4 * lanes) Spill<S, V>(v4, c + 4 * lanes, width - 4 * lanes);
             return;
         }
         Store<S, V>(ref g, v0, row, col, width);
         if (width > lanes) Store<S, V>(ref g, v1, row, col + lanes, width - lanes);
         if (width > 2 * lanes) Store<S, V>(ref g, v2, row, col + 2 * lanes, width - 2 * lanes);
         if (S.TileVectors == 4 && width > 3 * lanes) Store<S, V>(ref g, v3, row, col + 3 * lanes, width - 3 * lanes);
+        if (S.TileVectors == 4 && width > 4 * lanes) Store<S, V>(ref g, v4, row, col + 4 * lanes, width - 4 * lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
