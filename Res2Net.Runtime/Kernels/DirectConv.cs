@@ -80,7 +80,15 @@ internal static unsafe class DirectConv
         ref Args g = ref Unsafe.AsRef<Args>(state);
         int wq = g.RowWidth;
         int n = g.OutHeight * wq - (wq - g.OutWidth); // the last row's border columns are never needed
-        int tiles = (n + Tile - 1) / Tile;
+        // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors
+        // along the padded rows, 5 + 5 + 4, where tiles of 4 computed 16.
+        int vectors = (n + Lanes - 1) / Lanes;
+        int tiles = Math.Max(1, vectors / 4), five = Math.Max(0, vectors - 4 * tiles);
+        if (five > tiles)
+        {
+            tiles = (vectors + 3) / 4;
+            five = 0;
+        }
         int panels = (g.M + RowBlock - 1) / RowBlock;
         int t0 = 0, t1 = tiles, p0 = 0, p1 = panels;
         if (parts > 1 && (tiles >= 2 * parts || panels < parts))
@@ -94,7 +102,7 @@ internal static unsafe class DirectConv
             p1 = panels * (part + 1) / parts;
         }
         if (t0 >= t1 || p0 >= p1) return;
-        int q0 = t0 * Tile, q1 = Math.Min(n, t1 * Tile);
+        int q0 = TileStart(t0, five), q1 = Math.Min(n, TileStart(t1, five));
 
         long floats = g.Channels * g.ChannelFloats + PlaneSlack;
         if (t_planes == null || t_planes.Length < floats) t_planes = GC.AllocateArray<float>((int)floats, pinned: true);
@@ -113,11 +121,18 @@ internal static unsafe class DirectConv
             int ky = t / k, kx = t % k;
             taps[t] = g.Stride == 1 ? ky * wq + kx : (int)(((ky & 1) * 2 + (kx & 1)) * plane) + (ky >> 1) * wq + (kx >> 1);
         }
-        for (int q = q0; q < q1; q += Tile)
+        for (int t = t0; t < t1; t++)
         {
-            for (int p = p0; p < p1; p++) Multiply(ref g, planes, taps, p * RowBlock, q, Math.Min(q + Tile, q1));
+            int q = TileStart(t, five), end = Math.Min(n, TileStart(t + 1, five));
+            for (int p = p0; p < p1; p++)
+            {
+                if (end - q > Tile) Multiply<FiveVectors>(ref g, planes, taps, p * RowBlock, q, end);
+                else Multiply<FourVectors>(ref g, planes, taps, p * RowBlock, q, end);
+            }
         }
     }
+
+    private static int TileStart(int tile, int five) => tile * Tile + Math.Min(tile, five) * Lanes;
 
     /// <summary>Stride 1: rows [r0, r1] of every channel's bordered plane, the input (plus the second input) inside.</summary>
     private static void Pad(ref Args g, float* planes, int r0, int r1)
@@ -193,19 +208,20 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// The micro-kernel: 4 output channels × 64 padded-row pixels from <paramref name="q"/> (the results of
+    /// The micro-kernel: 4 output channels × 64 (or 80) plane-row pixels from <paramref name="q"/> (the results of
     /// [q, <paramref name="end"/>) kept), over all channels × k² taps, then bias, ReLU and the store.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Multiply(ref Args g, float* planes, int* taps, int row, int q, int end)
+    private static void Multiply<W>(ref Args g, float* planes, int* taps, int row, int q, int end) where W : struct, ITileColumns
     {
+        bool fifth = W.Fifth;
         int taps2 = g.Kernel * g.Kernel;
         float* a = g.A + (long)row * g.Channels * taps2;
         long channel = g.ChannelFloats;
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
         float* r0 = planes + q;
         for (int c = 0; c < g.Channels; c++, r0 += channel)
         {
@@ -218,18 +234,23 @@ internal static unsafe class DirectConv
                     var b1 = Vector512.Load(b + Lanes);
                     var b2 = Vector512.Load(b + 2 * Lanes);
                     var b3 = Vector512.Load(b + 3 * Lanes);
+                    var b4 = fifth ? Vector512.Load(b + 4 * Lanes) : default;
                     var a0 = Vector512.Create(a[0]);
                     c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
                     c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02); c03 = Avx512F.FusedMultiplyAdd(a0, b3, c03);
+                    if (fifth) c04 = Avx512F.FusedMultiplyAdd(a0, b4, c04);
                     var a1 = Vector512.Create(a[1]);
                     c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
                     c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12); c13 = Avx512F.FusedMultiplyAdd(a1, b3, c13);
+                    if (fifth) c14 = Avx512F.FusedMultiplyAdd(a1, b4, c14);
                     var a2 = Vector512.Create(a[2]);
                     c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
                     c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22); c23 = Avx512F.FusedMultiplyAdd(a2, b3, c23);
+                    if (fifth) c24 = Avx512F.FusedMultiplyAdd(a2, b4, c24);
                     var a3 = Vector512.Create(a[3]);
                     c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
                     c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32); c33 = Avx512F.FusedMultiplyAdd(a3, b3, c33);
+                    if (fifth) c34 = Avx512F.FusedMultiplyAdd(a3, b4, c34);
                 }
             }
         }
@@ -242,6 +263,7 @@ internal static unsafe class DirectConv
         if (q + Lanes < end) Store(ref g, row, rows, q + Lanes, end, c01 + bias0, c11 + bias1, c21 + bias2, c31 + bias3);
         if (q + 2 * Lanes < end) Store(ref g, row, rows, q + 2 * Lanes, end, c02 + bias0, c12 + bias1, c22 + bias2, c32 + bias3);
         if (q + 3 * Lanes < end) Store(ref g, row, rows, q + 3 * Lanes, end, c03 + bias0, c13 + bias1, c23 + bias2, c33 + bias3);
+        if (fifth && q + 4 * Lanes < end) Store(ref g, row, rows, q + 4 * Lanes, end, c04 + bias0, c14 + bias1, c24 + bias2, c34 + bias3);
     }
 
     /// <summary>

@@ -203,23 +203,6 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>Whether a micro-tile has a fifth vector column: the JIT compiles each case apart, without the branch.</summary>
-    private interface IColumns
-    {
-        static abstract bool Fifth { get; }
-    }
-
-    private readonly struct FourVectors : IColumns
-    {
-        public static bool Fifth => false;
-    }
-
-    /// <summary>4 × 5 vectors: 20 accumulators, 5 pixel vectors and a weight fill 26 of AVX-512's 32 registers.</summary>
-    private readonly struct FiveVectors : IColumns
-    {
-        public static bool Fifth => true;
-    }
-
     /// <summary>
     /// Copies rows [k0, k1) × columns [col, col + width) of B into <paramref name="packed"/> (row length
     /// <paramref name="stride"/>, unused lanes zero so they never hold a NaN or a denormal): the micro-kernel
@@ -243,7 +226,7 @@ public static unsafe class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<S, V, W>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
-        where S : struct, ISimd<V> where V : struct where W : struct, IColumns
+        where S : struct, ISimd<V> where V : struct where W : struct, ITileColumns
     {
         float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
         int n = g.N, lanes = S.Lanes;
