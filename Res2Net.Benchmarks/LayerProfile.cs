@@ -8,9 +8,11 @@ using Res2Net.Runtime.Networks;
 namespace Res2Net.Benchmarks;
 
 /// <summary>
-/// Where a forward's time goes, by layer type: every layer of a network's table replayed through the same
-/// kernels with the same literal shapes, timed on its own (best of several runs), then summed per type and set
-/// beside a whole forward. A profiler's view without a profiler: the layer table says exactly what each step is.
+/// Where a forward's time goes, by layer type and by stage: every layer of a network's table timed twice, replayed
+/// alone through the same kernels with the same literal shapes (its input and weights then in cache), and inside
+/// real forwards (stamped by <see cref="LayerClock"/> as each kernel returns), medians of several runs each, then
+/// summed and set beside a whole forward. A profiler's view without a profiler: the layer table says exactly what
+/// each step is.
 /// </summary>
 internal static unsafe class LayerProfile
 {
@@ -34,7 +36,7 @@ internal static unsafe class LayerProfile
         var input = SeededWeights.Input(info);
         var logits = new float[info.NumClasses];
         for (int i = 0; i < WarmForwards; i++) network.Forward(input, 1, logits);
-        double forward = Best(() => network.Forward(input, 1, logits));
+        double forward = Timed(() => network.Forward(input, 1, logits));
 
         long largest = info.Layers.Max(l => Math.Max(l.InputShape.Aggregate(1L, (a, b) => a * b), l.OutputShape.Aggregate(1L, (a, b) => a * b)));
         long weights = info.Layers.Max(l => l.Params) + 4096;
@@ -62,7 +64,7 @@ internal static unsafe class LayerProfile
             {
                 var l = info.Layers[i];
                 Action step = Replay(l, pw, x, x2, y, r);
-                double ms = replayed[i] = Best(step);
+                double ms = replayed[i] = Timed(step);
                 string type = TypeOf(l);
                 double macs = l.Kind == "conv" ? (double)l.OutputShape.Aggregate(1L, (a, b) => a * b) * l.InputShape[0] * l.Kernel * l.Kernel : 0;
                 var t = byType.GetValueOrDefault(type);
@@ -74,7 +76,7 @@ internal static unsafe class LayerProfile
         double sum = byType.Values.Sum(v => v.Ms), liveSum = byType.Values.Sum(v => v.Live);
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"{info.Name}, batch 1, {threads} thread(s): layers replayed alone {sum.ToString("F2", c)} ms, " +
-            $"the same layers inside a forward {liveSum.ToString("F2", c)} ms (median of {Runs}), whole forward {forward.ToString("F2", c)} ms (best of {Runs})");
+            $"the same layers inside a forward {liveSum.ToString("F2", c)} ms (median of {Runs}), whole forward {forward.ToString("F2", c)} ms (median of {Runs})");
         output.WriteLine();
         output.WriteLine("| layer type | layers | alone ms | GFLOP/s | in forward ms | share | GFLOP/s |");
         output.WriteLine("|---|--:|--:|--:|--:|--:|--:|");
@@ -158,17 +160,18 @@ internal static unsafe class LayerProfile
         return sorted[sorted.Length / 2];
     }
 
-    private static double Best(Action step)
+    /// <summary>The median of <see cref="Runs"/> timed runs after two untimed ones: the same statistic as the in-forward times, so the two compare.</summary>
+    private static double Timed(Action step)
     {
         step();
         step();
-        double best = double.MaxValue;
+        var times = new double[Runs];
         for (int i = 0; i < Runs; i++)
         {
             long start = Stopwatch.GetTimestamp();
             step();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        return best;
+        return Median(times);
     }
 }
