@@ -105,8 +105,7 @@ internal static unsafe class DirectConv
         int q0 = TileStart(t0, five), q1 = Math.Min(n, TileStart(t1, five));
 
         long floats = g.Channels * g.ChannelFloats + PlaneSlack;
-        if (t_planes == null || t_planes.Length < floats) t_planes = GC.AllocateArray<float>((int)floats, pinned: true);
-        float* planes = (float*)Unsafe.AsPointer(ref t_planes[0]);
+        float* planes = AlignedBuffer.Grow(ref t_planes, floats);
         // The plane rows this thread's outputs read: output row y reads rows y .. y + (k − 1) / stride.
         int r0 = q0 / wq, r1 = Math.Min(g.PlaneRows - 1, (q1 - 1) / wq + (g.Kernel - 1) / g.Stride);
         if (g.Stride == 1) Pad(ref g, planes, r0, r1);

@@ -96,8 +96,7 @@ public static unsafe class Gemm
         {
             if (tail != null) throw new ArgumentException("a concat tail needs a 1×1 stride-1 conv", nameof(tail));
             long floats = (long)args.K * args.N + ReadSlack;
-            if (t_columns == null || t_columns.Length < floats) t_columns = GC.AllocateArray<float>((int)floats, pinned: true);
-            args.Source = (float*)Unsafe.AsPointer(ref t_columns[0]);
+            args.Source = AlignedBuffer.Grow(ref t_columns, floats);
             job = Gather.Describe(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
             if (SplitsColumns(args.M, args.N, Math.Min(parts, Workers.MaxThreads)))
             {
@@ -119,8 +118,7 @@ public static unsafe class Gemm
     private static void Part(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
-        t_packed ??= GC.AllocateArray<float>(DepthBlock * MaxTile, pinned: true);
-        float* packed = (float*)Unsafe.AsPointer(ref t_packed[0]);
+        float* packed = AlignedBuffer.Grow(ref t_packed, DepthBlock * MaxTile);
         int panels = (g.M + RowBlock - 1) / RowBlock;
         if (Vector512.IsHardwareAccelerated) Split<Simd512, Vector512<float>>(ref g, packed, panels, part, parts);
         else Split<Simd256, Vector256<float>>(ref g, packed, panels, part, parts);
@@ -346,7 +344,7 @@ public static unsafe class Gemm
         int n = g.N;
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        Vector128<float> cp = default; // lane r: channel row + r at the 49th pixel
+        Vector512<float> cp = default; // lane r < 4: channel row + r at the 49th pixel (lanes 4.. repeat them, unused)
         int rows = Math.Min(RowBlock, g.M - row);
         if (k0 > 0)
         {
@@ -356,17 +354,18 @@ public static unsafe class Gemm
             if (rows > 2) { c20 = Vector512.Load(c + 2 * n); c21 = Vector512.Load(c + 2 * n + Lanes); c22 = Vector512.Load(c + 2 * n + 2 * Lanes); }
             if (rows > 3) { c30 = Vector512.Load(c + 3 * n); c31 = Vector512.Load(c + 3 * n + Lanes); c32 = Vector512.Load(c + 3 * n + 2 * Lanes); }
             int x = 3 * Lanes;
-            cp = Vector128.Create(c[x], rows > 1 ? c[n + x] : 0f, rows > 2 ? c[2 * n + x] : 0f, rows > 3 ? c[3 * n + x] : 0f);
+            cp = Vector512.Create(c[x], rows > 1 ? c[n + x] : 0f, rows > 2 ? c[2 * n + x] : 0f, rows > 3 ? c[3 * n + x] : 0f,
+                0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
         }
         for (int i = k0; i < k1; i++)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + Lanes);
             var b2 = Vector512.Load(b + 2 * Lanes);
-            var bp = Vector128.Create(b[3 * Lanes]);
+            var bp = Vector512.Create(b[3 * Lanes]);
             b += ldb;
             if ((i & 3) == 0) Sse.Prefetch0(a + WeightPrefetch);
-            cp = Fma.MultiplyAdd(Vector128.Load(a), bp, cp);
+            cp = Avx512F.FusedMultiplyAdd(Avx512F.BroadcastVector128ToVector512(a), bp, cp);
             var a0 = Vector512.Create(a[0]);
             c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01); c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02);
             var a1 = Vector512.Create(a[1]);
@@ -384,7 +383,7 @@ public static unsafe class Gemm
         if (rows > 2) StoreRow<Simd512, Vector512<float>>(ref g, row + 2, col, Width, last, c20, c21, c22, default, default);
         if (rows > 3) StoreRow<Simd512, Vector512<float>>(ref g, row + 3, col, Width, last, c30, c31, c32, default, default);
         // Last: a call with the vector accumulators still live would make the JIT keep them in memory throughout.
-        StorePixel(ref g, cp, row, rows, col + Width, last);
+        StorePixel(ref g, cp.GetLower().GetLower(), row, rows, col + Width, last);
     }
 
     /// <summary>The extra pixel of <see cref="TileAndAPixel"/>, with the same epilogue as a vector's.</summary>

@@ -13,6 +13,7 @@ public abstract unsafe class CompiledNetwork
 {
     private readonly float[] _packed;
     private readonly float[] _arena;
+    private readonly int _packedFloats;
     private readonly object _forwardLock = new();
     private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
     private BatchJob? _job;
@@ -27,10 +28,11 @@ public abstract unsafe class CompiledNetwork
     {
         Info = info;
         // The pinned heap keeps the arrays in place for the life of the instance, so raw pointers stay valid.
-        _packed = GC.AllocateArray<float>(packedFloats, pinned: true);
-        _arena = GC.AllocateArray<float>(arenaFloats + Gemm.ReadSlack, pinned: true);
-        Packed = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _packed[0]);
-        Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
+        _packedFloats = packedFloats;
+        _packed = AlignedBuffer.Allocate(packedFloats);
+        _arena = AlignedBuffer.Allocate(arenaFloats + Gemm.ReadSlack);
+        Packed = AlignedBuffer.Start(_packed);
+        Arena = AlignedBuffer.Start(_arena);
     }
 
     /// <summary>
@@ -41,9 +43,10 @@ public abstract unsafe class CompiledNetwork
     {
         Info = primary.Info;
         _packed = primary._packed;
-        _arena = GC.AllocateArray<float>(primary._arena.Length, pinned: true);
+        _packedFloats = primary._packedFloats;
+        _arena = GC.AllocateArray<float>(primary._arena.Length, pinned: true); // the primary's length, alignment slack included
         Packed = primary.Packed;
-        Arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
+        Arena = AlignedBuffer.Start(_arena);
     }
 
     /// <summary>The network's spec, counts, layers and checkpoint table.</summary>
@@ -75,7 +78,7 @@ public abstract unsafe class CompiledNetwork
         lock (_forwardLock)
         {
             IsLoaded = false;
-            Bind(new WeightBinder(tensors, new Span<float>(Packed, _packed.Length)));
+            Bind(new WeightBinder(tensors, new Span<float>(Packed, _packedFloats)));
             IsLoaded = true;
             CheckpointSource = source;
         }
