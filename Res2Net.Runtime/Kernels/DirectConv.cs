@@ -177,34 +177,73 @@ internal static unsafe class DirectConv
     {
         int height = g.Height, width = g.Width, pad = g.Padding, wq = g.RowWidth;
         long plane = (long)g.PlaneRows * wq;
+        // An input row's even columns go to phase column px = p mod 2 from s = (p − px) / 2 on, its odd columns to
+        // the other phase from s = (p + 1 − px) / 2: one pass splits a row into both.
+        int evenPhase = pad & 1, oddPhase = 1 - evenPhase;
+        int evenStart = (pad - evenPhase) / 2, oddStart = (pad + 1 - oddPhase) / 2;
+        int evens = Math.Min((width + 1) / 2, wq - evenStart), odds = Math.Min(width / 2, wq - oddStart);
         for (int c = 0; c < g.Channels; c++)
         {
             float* src = g.Source + (long)c * height * width;
             for (int py = 0; py < 2; py++)
             {
-                for (int px = 0; px < 2; px++)
+                float* phases = planes + c * g.ChannelFloats + py * 2 * plane;
+                for (int r = r0; r <= r1; r++)
                 {
-                    float* dst = planes + c * g.ChannelFloats + (py * 2 + px) * plane;
-                    // Columns s whose input column 2s + px − p lies in [0, width).
-                    int s0 = Math.Max(0, (pad - px + 1) / 2);
-                    int s1 = Math.Min(wq, (width - 1 + pad - px) / 2 + 1);
-                    for (int r = r0; r <= r1; r++)
+                    float* even = phases + evenPhase * plane + (long)r * wq;
+                    float* odd = phases + oddPhase * plane + (long)r * wq;
+                    int iy = 2 * r + py - pad;
+                    if ((uint)iy >= (uint)height)
                     {
-                        float* row = dst + (long)r * wq;
-                        int iy = 2 * r + py - pad;
-                        if ((uint)iy >= (uint)height || s1 <= s0)
-                        {
-                            Unsafe.InitBlockUnaligned(row, 0, (uint)wq * sizeof(float));
-                            continue;
-                        }
-                        for (int s = 0; s < s0; s++) row[s] = 0f;
-                        EvenLanes.Copy(src + (long)iy * width + 2 * s0 + px - pad, row + s0, s1 - s0);
-                        for (int s = s1; s < wq; s++) row[s] = 0f;
+                        Unsafe.InitBlockUnaligned(even, 0, (uint)wq * sizeof(float));
+                        Unsafe.InitBlockUnaligned(odd, 0, (uint)wq * sizeof(float));
+                        continue;
                     }
+                    Unsafe.InitBlockUnaligned(even, 0, (uint)evenStart * sizeof(float));
+                    Unsafe.InitBlockUnaligned(odd, 0, (uint)oddStart * sizeof(float));
+                    Split(src + (long)iy * width, width, even + evenStart, evens, odd + oddStart, odds);
+                    Unsafe.InitBlockUnaligned(even + evenStart + evens, 0, (uint)(wq - evenStart - evens) * sizeof(float));
+                    Unsafe.InitBlockUnaligned(odd + oddStart + odds, 0, (uint)(wq - oddStart - odds) * sizeof(float));
                 }
             }
         }
     }
+
+    /// <summary>
+    /// <c>even[i] = row[2i]</c> for i &lt; <paramref name="evens"/> and <c>odd[i] = row[2i + 1]</c> for
+    /// i &lt; <paramref name="odds"/>, 32 columns at a time, loads masked to the row (the stem reads the caller's
+    /// input, with nothing readable past it).
+    /// </summary>
+    private static void Split(float* row, int width, float* even, int evens, float* odd, int odds)
+    {
+        var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var oddLanes = evenLanes + Vector512<int>.One;
+        for (int i = 0; i < Math.Max(evens, odds); i += Lanes)
+        {
+            int x = 2 * i;
+            Vector512<float> lo, hi;
+            if (x + 2 * Lanes <= width)
+            {
+                lo = Vector512.Load(row + x);
+                hi = Vector512.Load(row + x + Lanes);
+            }
+            else
+            {
+                lo = Avx512F.MaskLoad(row + x, Below(width - x), Vector512<float>.Zero);
+                hi = Avx512F.MaskLoad(row + x + Lanes, Below(width - x - Lanes), Vector512<float>.Zero);
+            }
+            var e = Avx512F.PermuteVar16x32x2(lo, evenLanes, hi);
+            var o = Avx512F.PermuteVar16x32x2(lo, oddLanes, hi);
+            if (i + Lanes <= evens) e.Store(even + i);
+            else if (i < evens) Simd512.StorePartial(e, even + i, evens - i);
+            if (i + Lanes <= odds) o.Store(odd + i);
+            else if (i < odds) Simd512.StorePartial(o, odd + i, odds - i);
+        }
+    }
+
+    /// <summary>A mask of the lanes below <paramref name="count"/> (none when it is 0 or less).</summary>
+    private static Vector512<float> Below(int count) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     /// <summary>
     /// The micro-kernel: 4 output channels × 64 (or 80) plane-row pixels from <paramref name="q"/> (the results of
