@@ -267,29 +267,27 @@ internal static unsafe class DirectConv
             {
                 if ((t & 3) == 0) Sse.Prefetch0(a + WeightPrefetch); // a cache line of weights per 4 taps
                 float* b = r0 + taps[t];
-                {
-                    var b0 = Vector512.Load(b);
-                    var b1 = Vector512.Load(b + Lanes);
-                    var b2 = Vector512.Load(b + 2 * Lanes);
-                    var b3 = Vector512.Load(b + 3 * Lanes);
-                    var b4 = fifth ? Vector512.Load(b + 4 * Lanes) : default;
-                    var a0 = Vector512.Create(a[0]);
-                    c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
-                    c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02); c03 = Avx512F.FusedMultiplyAdd(a0, b3, c03);
-                    if (fifth) c04 = Avx512F.FusedMultiplyAdd(a0, b4, c04);
-                    var a1 = Vector512.Create(a[1]);
-                    c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
-                    c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12); c13 = Avx512F.FusedMultiplyAdd(a1, b3, c13);
-                    if (fifth) c14 = Avx512F.FusedMultiplyAdd(a1, b4, c14);
-                    var a2 = Vector512.Create(a[2]);
-                    c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
-                    c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22); c23 = Avx512F.FusedMultiplyAdd(a2, b3, c23);
-                    if (fifth) c24 = Avx512F.FusedMultiplyAdd(a2, b4, c24);
-                    var a3 = Vector512.Create(a[3]);
-                    c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
-                    c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32); c33 = Avx512F.FusedMultiplyAdd(a3, b3, c33);
-                    if (fifth) c34 = Avx512F.FusedMultiplyAdd(a3, b4, c34);
-                }
+                var b0 = Vector512.Load(b);
+                var b1 = Vector512.Load(b + Lanes);
+                var b2 = Vector512.Load(b + 2 * Lanes);
+                var b3 = Vector512.Load(b + 3 * Lanes);
+                var b4 = fifth ? Vector512.Load(b + 4 * Lanes) : default;
+                var a0 = Vector512.Create(a[0]);
+                c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02); c03 = Avx512F.FusedMultiplyAdd(a0, b3, c03);
+                if (fifth) c04 = Avx512F.FusedMultiplyAdd(a0, b4, c04);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12); c13 = Avx512F.FusedMultiplyAdd(a1, b3, c13);
+                if (fifth) c14 = Avx512F.FusedMultiplyAdd(a1, b4, c14);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22); c23 = Avx512F.FusedMultiplyAdd(a2, b3, c23);
+                if (fifth) c24 = Avx512F.FusedMultiplyAdd(a2, b4, c24);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32); c33 = Avx512F.FusedMultiplyAdd(a3, b3, c33);
+                if (fifth) c34 = Avx512F.FusedMultiplyAdd(a3, b4, c34);
             }
         }
         int rows = Math.Min(RowBlock, g.M - row);
