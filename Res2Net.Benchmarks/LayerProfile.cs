@@ -119,10 +119,11 @@ internal static unsafe class LayerProfile
 
     private static string TypeOf(LayerInfo l) => l.Kind switch
     {
-        "conv" when l.Kernel == 7 => "stem 7×7 conv (gathered)",
-        "conv" when l.Kernel == 3 && l.Summed => "3×3 conv on sp + spx[i] (gathered)",
-        "conv" when l.Kernel == 3 && l.InputShape[0] == 3 => "deep-stem 3×3 conv (gathered)",
-        "conv" when l.Kernel == 3 => "3×3 conv (gathered)",
+        "conv" when l.Kernel == 7 => "stem 7×7 conv",
+        "conv" when l.Kernel == 3 && l.Summed => "3×3 conv on sp + spx[i]",
+        "conv" when l.Kernel == 3 && l.InputShape[0] == 3 => "deep-stem 3×3 conv",
+        "conv" when l.Kernel == 3 && l.Module.Contains(".0.convs.", StringComparison.Ordinal) => "3×3 conv, a stage's first block",
+        "conv" when l.Kernel == 3 => "3×3 conv on spx[0]",
         "conv" when l.Stride > 1 => "1×1 conv, stride 2 shortcut (gathered)",
         "conv" => "1×1 conv",
         "maxpool" => "max-pool",
