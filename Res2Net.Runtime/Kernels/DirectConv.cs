@@ -164,7 +164,13 @@ internal static unsafe class DirectConv
                 }
                 int i = 0;
                 for (; i + Lanes <= width; i += Lanes) (Vector512.Load(s1 + at + i) + Vector512.Load(s2 + at + i)).Store(inside + i);
-                for (; i < width; i++) inside[i] = s1[at + i] + s2[at + i];
+                if (i < width)
+                {
+                    // Rows of 7, 14 or 28: the tail is most of the row, so it is one masked vector, not a scalar loop.
+                    var mask = Below(width - i);
+                    var sum = Avx512F.MaskLoad(s1 + at + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(s2 + at + i, mask, Vector512<float>.Zero);
+                    Avx512F.MaskStore(inside + i, mask, sum);
+                }
             }
         }
     }
