@@ -20,7 +20,7 @@ internal static unsafe class LayerProfile
 
     private const int WarmForwards = 30;
 
-    public static int Run(string model, int threads, TextWriter output)
+    public static int Run(string model, int threads, bool everyLayer, TextWriter output)
     {
         var info = Res2NetModels.All.FirstOrDefault(m => m.Name == model || m.ClassName == model || m.Name.StartsWith(model, StringComparison.Ordinal));
         if (info == null)
@@ -104,8 +104,10 @@ internal static unsafe class LayerProfile
         {
             output.WriteLine($"| {info.Layers[i].Module} | {replayed[i].ToString("F3", c)} | {live[i].ToString("F3", c)} |");
         }
-        if (Environment.GetEnvironmentVariable("RES2NET_PROFILE_ALL") == "1")
+        if (everyLayer)
         {
+            output.WriteLine();
+            output.WriteLine("Every layer: module, input -> output shape, kernel and stride, alone ms, in-forward ms, GFLOP/s in the forward");
             for (int i = 0; i < count; i++)
             {
                 var l = info.Layers[i];

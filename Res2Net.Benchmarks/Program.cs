@@ -3,10 +3,14 @@ using Res2Net.Benchmarks;
 
 // BenchmarkDotNet's own tables come first (one per class); then one table across classes that puts each
 // forward next to ONNX Runtime's and next to the machine's peak, as measured by the FMA probe in the same run.
-// `--profile MODEL [THREADS]`: the per-layer-type account of one forward (LayerProfile), not a BenchmarkDotNet run.
+// `--profile MODEL [THREADS] [--layers]`: the per-layer-type account of one forward (LayerProfile), not a
+// BenchmarkDotNet run; --layers also lists every layer.
 if (args.Length >= 2 && args[0] == "--profile")
 {
-    return LayerProfile.Run(args[1], args.Length >= 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2, Console.Out);
+    var rest = args.Skip(2).ToList();
+    bool layers = rest.Remove("--layers");
+    int threads = rest.Count > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 2;
+    return LayerProfile.Run(args[1], threads, layers, Console.Out);
 }
 
 string loadBefore = ResultsTable.LoadAverage();
