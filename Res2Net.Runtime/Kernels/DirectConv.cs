@@ -23,7 +23,7 @@ internal static unsafe class DirectConv
     private const int Tile = 64;
     private const int RowBlock = Gemm.RowBlock;
 
-    /// <summary>Floats readable past the planes: the last tile's vectors run up to two padded rows and a tile beyond its start.</summary>
+    /// <summary>Floats readable past the planes: the last tile's vectors run a 5-vector tile and a few columns past them.</summary>
     private const int PlaneSlack = 2 * Tile;
 
     /// <summary>Below this many multiply-adds a layer runs on one thread.</summary>
@@ -52,9 +52,9 @@ internal static unsafe class DirectConv
         public readonly long ChannelFloats => (long)Stride * Stride * PlaneRows * RowWidth;
     }
 
-    /// <summary>Whether a conv of this geometry runs here.</summary>
+    /// <summary>Whether a conv of this geometry runs here: the 3×3s and the 7×7 stem (the kernel sizes the tests cover).</summary>
     public static bool Handles(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
-        Avx512F.IsSupported && kernel is 3 or 5 or 7 && padding == kernel / 2 &&
+        Avx512F.IsSupported && kernel is 3 or 7 && padding == kernel / 2 &&
         (stride == 1 ? outHeight == height && outWidth == width
             : stride == 2 && !second && outHeight == (height - 1) / 2 + 1 && outWidth == (width - 1) / 2 + 1);
 

@@ -12,7 +12,7 @@ namespace Res2Net.Runtime.Kernels;
 /// gathered first by <see cref="Gather"/> (which also adds Res2Net's <c>sp + spx[i]</c>). Where enough weight
 /// panels reuse it, each k-slice × tile of B is packed into a small per-thread buffer, so the micro-kernel reads
 /// it from L1 at unit stride.
-/// Bias, residual add and ReLU happen in registers before the single store. k×k convs with "same" padding
+/// Bias, residual add and ReLU happen in registers before the single store. 3×3 and 7×7 convs with "same" padding
 /// (stride 1 or 2) skip the gathered matrix where AVX-512 is available: <see cref="DirectConv"/> reads shifted planes.
 /// </summary>
 public static unsafe class Gemm
