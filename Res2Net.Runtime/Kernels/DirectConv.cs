@@ -75,6 +75,7 @@ internal static unsafe class DirectConv
     /// One thread's share, as <see cref="Gemm"/> splits: a range of pixel tiles when there are enough to go round,
     /// else a range of weight panels over all pixels (14×14 and 7×7 maps).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
@@ -134,6 +135,7 @@ internal static unsafe class DirectConv
     private static int TileStart(int tile, int five) => tile * Tile + Math.Min(tile, five) * Lanes;
 
     /// <summary>Stride 1: rows [r0, r1] of every channel's bordered plane, the input (plus the second input) inside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(ref Args g, float* planes, int r0, int r1)
     {
         int height = g.Height, width = g.Width, pad = g.Padding, wp = g.RowWidth;
@@ -179,6 +181,7 @@ internal static unsafe class DirectConv
     /// Stride 2: rows [r0, r1] of every channel's four phases. Phase (py, px) row r, column s holds padded pixel
     /// (2r + py, 2s + px), that is input pixel (2r + py − p, 2s + px − p), zero outside the input.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Phases(ref Args g, float* planes, int r0, int r1)
     {
         int height = g.Height, width = g.Width, pad = g.Padding, wq = g.RowWidth;
@@ -220,6 +223,7 @@ internal static unsafe class DirectConv
     /// i &lt; <paramref name="odds"/>, 32 columns at a time, loads masked to the row (the stem reads the caller's
     /// input, with nothing readable past it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Split(float* row, int width, float* even, int evens, float* odd, int odds)
     {
         var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);

@@ -26,6 +26,7 @@ internal static unsafe class EvenLanes
     }
 
     /// <summary><c>dst[i] = src[2i]</c> for i &lt; count, never reading past <c>src[2·(count − 1)]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Copy(float* src, float* dst, int count)
     {
         int i = 0;

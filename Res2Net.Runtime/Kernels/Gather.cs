@@ -41,6 +41,7 @@ public static unsafe class Gather
         Kernel = kernel, Stride = stride, Padding = padding, OutHeight = outHeight, OutWidth = outWidth,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelPart(void* state, int part, int parts)
     {
         ref Job g = ref Unsafe.AsRef<Job>(state);
@@ -51,6 +52,7 @@ public static unsafe class Gather
     /// Channels [c0, c1) for output pixels [j0, j1): a thread that then multiplies those pixels gathers them
     /// itself, so its part of the matrix never leaves its core's cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Range(ref Job g, int c0, int c1, int j0, int j1)
     {
         int n = g.OutHeight * g.OutWidth;
@@ -122,6 +124,7 @@ public static unsafe class Gather
     /// copy (or sum) over pixels [j0, j1), then zeros where the tap falls outside the image, instead of a short
     /// copy per row (rows are only 7 to 56 pixels here, too short for a copy to run at speed).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedPlane(float* dst, float* s1, float* s2, int height, int width, int padding, int ky, int kx,
         int j0, int j1)
     {
@@ -163,6 +166,7 @@ public static unsafe class Gather
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Add(float* a, float* b, float* dst, int count)
     {
         int i = 0;

@@ -115,6 +115,7 @@ public static unsafe class Gemm
     /// One thread's share: a range of pixel columns when there are enough to go round (each thread then
     /// streams all weights over its own pixels), else a range of weight panels over all pixels (layer4's 7×7).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
@@ -131,6 +132,7 @@ public static unsafe class Gemm
         return parts <= 1 || n / tile >= 2 * parts || (m + RowBlock - 1) / RowBlock < parts;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Split<S, V>(ref Args g, float* packed, int panels, int part, int parts) where S : struct, ISimd<V> where V : struct
     {
         int tile = S.TileVectors * S.Lanes;
@@ -154,6 +156,7 @@ public static unsafe class Gemm
     /// vectors and a pixel (a 7×7 map's 49, <see cref="TileAndAPixel"/>), as one narrower tile when it is nearly
     /// whole (one pass over the weights beats several), or as single vectors.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rect<S, V>(ref Args g, float* packed, int p0, int p1, int j0, int j1) where S : struct, ISimd<V> where V : struct
     {
         int tile = S.TileVectors * S.Lanes;
@@ -213,6 +216,7 @@ public static unsafe class Gemm
     /// <paramref name="stride"/>, unused lanes zero so they never hold a NaN or a denormal): the micro-kernel
     /// then reads B at unit stride from L1, whatever the row length of the activations (no TLB miss per row).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack(ref Args g, float* packed, int stride, int k0, int k1, int col, int width)
     {
         for (int k = k0; k < k1; k++)
@@ -300,6 +304,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>4 channels × one vector of pixels (<paramref name="width"/> of them valid), for what whole tiles leave.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vector<S, V>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
         where S : struct, ISimd<V> where V : struct
     {
@@ -387,6 +392,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>The extra pixel of <see cref="TileAndAPixel"/>, with the same epilogue as a vector's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StorePixel(ref Args g, Vector128<float> v, int row, int rows, int col, bool last)
     {
         for (int r = 0; r < rows; r++)

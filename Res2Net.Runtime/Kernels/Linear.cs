@@ -27,6 +27,7 @@ public static unsafe class Linear
         LayerClock.Mark();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);

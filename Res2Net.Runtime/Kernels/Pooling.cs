@@ -35,6 +35,7 @@ public static unsafe class Pooling
     }
 
     /// <summary>One thread's channels of a max-pool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPart(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
@@ -83,6 +84,7 @@ public static unsafe class Pooling
         Run(&AveragePart, source, destination, channels, height, width, kernel, stride, padding, outHeight, outWidth, includePad: false);
 
     /// <summary>One thread's channels of an average pool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AveragePart(void* state, int part, int parts)
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
@@ -138,6 +140,7 @@ public static unsafe class Pooling
     /// shifted loads. Averages sum each column of the window, then the columns (PyTorch sums row by row: the
     /// results differ only by float rounding).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Window3(ref Args g, int part, int parts, bool max)
     {
         int height = g.Height, width = g.Width, stride = g.Stride, outHeight = g.OutHeight, outWidth = g.OutWidth;
@@ -181,6 +184,7 @@ public static unsafe class Pooling
     }
 
     /// <summary><c>row[x] = max(row[x], src[x])</c> or <c>row[x] += src[x]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CombineRow(float* row, float* src, int width, bool max)
     {
         int x = 0;
@@ -194,6 +198,7 @@ public static unsafe class Pooling
     }
 
     /// <summary>mmpretrain's <c>GlobalAveragePooling</c> neck: the mean of each channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GlobalAverage(float* source, float* destination, int channels, int size)
     {
         for (int c = 0; c < channels; c++)
