@@ -349,7 +349,9 @@ public static unsafe class Gemm
         int n = g.N;
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        Vector512<float> cp = default; // lane r < 4: channel row + r at the 49th pixel (lanes 4.. repeat them, unused)
+        // Lane r < 4: channel row + r at the 49th pixel (lanes 4.. repeat them, unused). Full width on purpose: a
+        // 128-bit FMA in this 512-bit loop made the kernel run at one of two speeds, chosen per process.
+        Vector512<float> cp = default;
         int rows = Math.Min(RowBlock, g.M - row);
         if (k0 > 0)
         {
