@@ -208,11 +208,12 @@ internal static unsafe class DirectConv
                         Unsafe.InitBlockUnaligned(odd, 0, (uint)wq * sizeof(float));
                         continue;
                     }
-                    Unsafe.InitBlockUnaligned(even, 0, (uint)evenStart * sizeof(float));
-                    Unsafe.InitBlockUnaligned(odd, 0, (uint)oddStart * sizeof(float));
+                    // The borders are 0 to 3 floats: plain stores, not a memset call per row.
+                    for (int x = 0; x < evenStart; x++) even[x] = 0f;
+                    for (int x = 0; x < oddStart; x++) odd[x] = 0f;
                     Split(src + (long)iy * width, width, even + evenStart, evens, odd + oddStart, odds);
-                    Unsafe.InitBlockUnaligned(even + evenStart + evens, 0, (uint)(wq - evenStart - evens) * sizeof(float));
-                    Unsafe.InitBlockUnaligned(odd + oddStart + odds, 0, (uint)(wq - oddStart - odds) * sizeof(float));
+                    for (int x = evenStart + evens; x < wq; x++) even[x] = 0f;
+                    for (int x = oddStart + odds; x < wq; x++) odd[x] = 0f;
                 }
             }
         }
