@@ -169,7 +169,7 @@ internal static unsafe class DirectConv
                 if (i < width)
                 {
                     // Rows of 7, 14 or 28: the tail is most of the row, so it is one masked vector, not a scalar loop.
-                    var mask = Below(width - i);
+                    var mask = Simd512.FirstLanes(width - i);
                     var sum = Avx512F.MaskLoad(s1 + at + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(s2 + at + i, mask, Vector512<float>.Zero);
                     Avx512F.MaskStore(inside + i, mask, sum);
                 }
@@ -211,50 +211,13 @@ internal static unsafe class DirectConv
                     // The borders are 0 to 3 floats: plain stores, not a memset call per row.
                     for (int x = 0; x < evenStart; x++) even[x] = 0f;
                     for (int x = 0; x < oddStart; x++) odd[x] = 0f;
-                    Split(src + (long)iy * width, width, even + evenStart, evens, odd + oddStart, odds);
+                    EvenLanes.Split(src + (long)iy * width, width, even + evenStart, evens, odd + oddStart, odds);
                     for (int x = evenStart + evens; x < wq; x++) even[x] = 0f;
                     for (int x = oddStart + odds; x < wq; x++) odd[x] = 0f;
                 }
             }
         }
     }
-
-    /// <summary>
-    /// <c>even[i] = row[2i]</c> for i &lt; <paramref name="evens"/> and <c>odd[i] = row[2i + 1]</c> for
-    /// i &lt; <paramref name="odds"/>, 32 columns at a time, loads masked to the row (the stem reads the caller's
-    /// input, with nothing readable past it).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Split(float* row, int width, float* even, int evens, float* odd, int odds)
-    {
-        var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var oddLanes = evenLanes + Vector512<int>.One;
-        for (int i = 0; i < Math.Max(evens, odds); i += Lanes)
-        {
-            int x = 2 * i;
-            Vector512<float> lo, hi;
-            if (x + 2 * Lanes <= width)
-            {
-                lo = Vector512.Load(row + x);
-                hi = Vector512.Load(row + x + Lanes);
-            }
-            else
-            {
-                lo = Avx512F.MaskLoad(row + x, Below(width - x), Vector512<float>.Zero);
-                hi = Avx512F.MaskLoad(row + x + Lanes, Below(width - x - Lanes), Vector512<float>.Zero);
-            }
-            var e = Avx512F.PermuteVar16x32x2(lo, evenLanes, hi);
-            var o = Avx512F.PermuteVar16x32x2(lo, oddLanes, hi);
-            if (i + Lanes <= evens) e.Store(even + i);
-            else if (i < evens) Simd512.StorePartial(e, even + i, evens - i);
-            if (i + Lanes <= odds) o.Store(odd + i);
-            else if (i < odds) Simd512.StorePartial(o, odd + i, odds - i);
-        }
-    }
-
-    /// <summary>A mask of the lanes below <paramref name="count"/> (none when it is 0 or less).</summary>
-    private static Vector512<float> Below(int count) =>
-        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     /// <summary>
     /// The micro-kernel: 4 output channels × 64 (or 80) plane-row pixels from <paramref name="q"/> (the results of

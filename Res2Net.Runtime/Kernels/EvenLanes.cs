@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Res2Net.Runtime.Kernels;
 
 /// <summary>
-/// Every other float of a row as one vector: what a stride-2 layer (the stem conv, the stage blocks' convs and
-/// pool, the max-pool, the shortcuts) reads. Two vectors are loaded and their even lanes kept, so
-/// <c>p[0 .. 2·lanes − 1]</c> must be readable.
+/// Every other float of a row: what a stride-2 layer (the stem conv, the stage blocks' convs and pool, the
+/// max-pool, the shortcuts) reads. Two vectors are loaded and their even (or odd) lanes kept; <see cref="Split"/>
+/// keeps both, for <see cref="DirectConv"/>'s stride-2 phases.
 /// </summary>
 internal static unsafe class EvenLanes
 {
@@ -16,13 +16,47 @@ internal static unsafe class EvenLanes
     /// <summary>Whether <see cref="Load256"/> has a vector implementation here.</summary>
     public static bool IsAccelerated => Avx2.IsSupported;
 
-    /// <summary><c>p[0], p[2], …, p[14]</c>; needs <see cref="IsAccelerated"/>.</summary>
+    /// <summary><c>p[0], p[2], …, p[14]</c> (<c>p[0 .. 15]</c> must be readable); needs <see cref="IsAccelerated"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load256(float* p)
     {
         // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit lanes put back in order.
         var mixed = Avx.Shuffle(Vector256.Load(p), Vector256.Load(p + 8), 0b10_00_10_00);
         return Avx2.Permute4x64(mixed.AsDouble(), 0b11_01_10_00).AsSingle();
+    }
+
+    /// <summary>
+    /// <c>even[i] = row[2i]</c> for i &lt; <paramref name="evens"/> and <c>odd[i] = row[2i + 1]</c> for
+    /// i &lt; <paramref name="odds"/>, 32 columns at a time with AVX-512, loads masked to the row's
+    /// <paramref name="width"/> (the stem reads the caller's input, with nothing readable past it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Split(float* row, int width, float* even, int evens, float* odd, int odds)
+    {
+        const int Lanes = 16;
+        var evenLanes = s_even512;
+        var oddLanes = evenLanes + Vector512<int>.One;
+        for (int i = 0; i < Math.Max(evens, odds); i += Lanes)
+        {
+            int x = 2 * i;
+            Vector512<float> lo, hi;
+            if (x + 2 * Lanes <= width)
+            {
+                lo = Vector512.Load(row + x);
+                hi = Vector512.Load(row + x + Lanes);
+            }
+            else
+            {
+                lo = Avx512F.MaskLoad(row + x, Simd512.FirstLanes(width - x), Vector512<float>.Zero);
+                hi = Avx512F.MaskLoad(row + x + Lanes, Simd512.FirstLanes(width - x - Lanes), Vector512<float>.Zero);
+            }
+            var e = Avx512F.PermuteVar16x32x2(lo, evenLanes, hi);
+            var o = Avx512F.PermuteVar16x32x2(lo, oddLanes, hi);
+            if (i + Lanes <= evens) e.Store(even + i);
+            else if (i < evens) Simd512.StorePartial(e, even + i, evens - i);
+            if (i + Lanes <= odds) o.Store(odd + i);
+            else if (i < odds) Simd512.StorePartial(o, odd + i, odds - i);
+        }
     }
 
     /// <summary><c>dst[i] = src[2i]</c> for i &lt; count, never reading past <c>src[2·(count − 1)]</c>.</summary>

@@ -85,8 +85,11 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static void Store(Vector512<float> v, float* p) => v.Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StorePartial(Vector512<float> v, float* p, int count) =>
-        Avx512F.MaskStore(p, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), v);
+    public static void StorePartial(Vector512<float> v, float* p, int count) => Avx512F.MaskStore(p, FirstLanes(count), v);
+
+    /// <summary>A mask of the lanes below <paramref name="count"/> (none when it is 0 or less), for masked loads and stores.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Broadcast(float x) => Vector512.Create(x);

@@ -14,6 +14,7 @@ public abstract unsafe class CompiledNetwork
     private readonly float[] _packed;
     private readonly float[] _arena;
     private readonly int _packedFloats;
+    private readonly int _arenaFloats;
     private readonly object _forwardLock = new();
     private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
     private BatchJob? _job;
@@ -29,8 +30,9 @@ public abstract unsafe class CompiledNetwork
         Info = info;
         // The pinned heap keeps the arrays in place for the life of the instance, so raw pointers stay valid.
         _packedFloats = packedFloats;
+        _arenaFloats = arenaFloats + Gemm.ReadSlack;
         _packed = AlignedBuffer.Allocate(packedFloats);
-        _arena = AlignedBuffer.Allocate(arenaFloats + Gemm.ReadSlack);
+        _arena = AlignedBuffer.Allocate(_arenaFloats);
         Packed = AlignedBuffer.Start(_packed);
         Arena = AlignedBuffer.Start(_arena);
     }
@@ -44,7 +46,8 @@ public abstract unsafe class CompiledNetwork
         Info = primary.Info;
         _packed = primary._packed;
         _packedFloats = primary._packedFloats;
-        _arena = GC.AllocateArray<float>(primary._arena.Length, pinned: true); // the primary's length, alignment slack included
+        _arenaFloats = primary._arenaFloats;
+        _arena = AlignedBuffer.Allocate(_arenaFloats);
         Packed = primary.Packed;
         Arena = AlignedBuffer.Start(_arena);
     }
