@@ -20,7 +20,7 @@ internal static class ExportCommand
         {
             Description = "Export the deterministic seeded weights (docs/seeded-weights.md) instead of a checkpoint, e.g. to compare engines.",
         };
-        var output = new Option<FileInfo>("--out", "-o") { Description = "The .onnx file to write (replaced if it exists).", Required = true };
+        var output = new Option<FileInfo>("--out", "-o") { HelpName = "FILE.onnx", Description = "The .onnx file to write (replaced if it exists).", Required = true };
         var keepBatchNorm = new Option<bool>("--keep-batchnorm")
         {
             Description = "Keep BatchNorm as BatchNormalization nodes with the checkpoint's tensors instead of folding it into the convolutions.",

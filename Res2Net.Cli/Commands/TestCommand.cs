@@ -29,7 +29,7 @@ internal static class TestCommand
                 "mmpretrain's ImageNet layout: a text file of 'relative/path label' lines (e.g. meta/val.txt), paths relative to --data. " +
                 "A relative path not found from the working directory is looked up under --data.",
         };
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 32, HelpName = "N" };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = $"Images per forward, 1 to {CliLimits.MaxBatch}.", DefaultValueFactory = _ => 32, HelpName = "N" };
         var output = new Option<FileInfo?>("--out", "-o")
         {
             HelpName = "results.json",
@@ -44,8 +44,7 @@ internal static class TestCommand
         };
         command.SetAction(parse =>
         {
-            int batch = parse.GetValue(batchSize);
-            if (batch < 1) throw new CliException($"--batch-size must be at least 1, got {batch}.");
+            int batch = CliLimits.Check("--batch-size", parse.GetValue(batchSize), 1, CliLimits.MaxBatch);
             var outFile = parse.GetValue(output);
             if (outFile?.Directory is { Exists: false } outDir) throw new CliException($"cannot write {outFile.FullName}: directory {outDir.FullName} does not exist.");
 
