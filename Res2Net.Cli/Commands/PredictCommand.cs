@@ -61,11 +61,13 @@ internal static class PredictCommand
             if (parse.GetValue(saveLogits)?.Directory is { Exists: false } logitsDir)
                 throw new CliException($"cannot write --save-logits: directory {logitsDir.FullName} does not exist.");
 
-            var network = Res2NetModels.Create(parse.GetRequiredValue(model));
-            var info = network.Info;
-            var (items, stems) = ReadInputs(parse.GetRequiredValue(inputs), info);
+            var stderr = parse.InvocationConfiguration.Error;
+            // Inputs are read and checked against the network's description before the network itself is built.
+            var info = ExportCommand.FindModel(parse.GetRequiredValue(model));
+            var (items, stems) = ReadInputs(parse.GetRequiredValue(inputs), info, stderr);
             if (featureDir != null) CheckFeatureNames(stems, items);
-            CheckpointLocator.Load(network, parse.GetValue(checkpoint), parse.InvocationConfiguration.Error);
+            var network = Res2NetModels.Create(info.Name);
+            CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
 
             var classifier = new ImageClassifier(network, ClassNames.For(info));
             var featureWriter = featureDir == null ? null : new FeatureWriter(featureDir, stems);
@@ -90,6 +92,11 @@ internal static class PredictCommand
                 featureWriter?.Abandon();
             }
 
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (NonFiniteValues.Describe(logits.AsSpan(i * info.NumClasses, info.NumClasses)) is { } bad)
+                    stderr.WriteLine($"res2net: warning: {names[i]}: the logits hold {bad}, so its classes and scores mean nothing.");
+            }
             if (parse.GetValue(saveLogits) is { } logitsFile) Npy.Write(logitsFile.FullName, logits, new[] { items.Count, info.NumClasses });
             if (parse.GetValue(json)) WriteJson(stdout, names, predictions);
             else WriteTable(stdout, info, names, predictions);
@@ -102,7 +109,7 @@ internal static class PredictCommand
     /// Turns the arguments into inputs: each .npy is read now and checked against the network's input shape; images are
     /// decoded later, batch by batch. Also returns the name each input's feature files get.
     /// </summary>
-    private static (List<InferenceInput> Inputs, List<string> Stems) ReadInputs(FileInfo[] files, NetworkInfo info)
+    private static (List<InferenceInput> Inputs, List<string> Stems) ReadInputs(FileInfo[] files, NetworkInfo info, TextWriter stderr)
     {
         var inputs = new List<InferenceInput>();
         var stems = new List<string>();
@@ -130,7 +137,10 @@ internal static class PredictCommand
             for (int i = 0; i < n; i++)
             {
                 bool single = n == 1 && shape.Length == 3;
-                inputs.Add(InferenceInput.FromTensor(data.AsMemory(i * info.InputElements, info.InputElements), single ? file.Name : $"{file.Name}[{i}]"));
+                var tensor = data.AsMemory(i * info.InputElements, info.InputElements);
+                string name = single ? file.Name : $"{file.Name}[{i}]";
+                if (NonFiniteValues.Describe(tensor.Span) is { } bad) stderr.WriteLine($"res2net: warning: {name}: the input holds {bad}.");
+                inputs.Add(InferenceInput.FromTensor(tensor, name));
                 stems.Add(single ? stem : $"{stem}_{i}");
             }
         }
@@ -202,14 +212,14 @@ internal static class PredictCommand
                 w.WriteStartObject();
                 w.WriteString("input", names[i]);
                 w.WriteNumber("pred_label", p.PredLabel);
-                w.WriteNumber("pred_score", p.PredScore);
+                w.WriteFloat("pred_score", p.PredScore);
                 w.WriteString("pred_class", p.PredClass);
                 w.WriteStartArray("topk");
                 foreach (var c in p.TopK)
                 {
                     w.WriteStartObject();
                     w.WriteNumber("label", c.Label);
-                    w.WriteNumber("score", c.Score);
+                    w.WriteFloat("score", c.Score);
                     w.WriteString("class", c.ClassName);
                     w.WriteEndObject();
                 }

@@ -92,6 +92,12 @@ internal static class TestCommand
             }
 
             foreach (var s in result!.Skipped) stderr.WriteLine($"res2net: warning: skipped {s.Path}: {s.Reason}");
+            int nonFinite = result.Samples.Count(s => !s.Scores.All(float.IsFinite));
+            if (nonFinite > 0)
+            {
+                stderr.WriteLine($"res2net: warning: {nonFinite} of {result.Evaluated} images got NaN or infinite scores (the network's logits are not finite), " +
+                                 "so their predictions mean nothing.");
+            }
             string skippedNote = result.Skipped.Count == 0 ? "" : $", {result.Skipped.Count} skipped (unreadable, see the warnings)";
             stdout.WriteLine(
                 $"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
@@ -136,15 +142,15 @@ internal static class TestCommand
                     w.WriteEndArray();
                 }
                 w.WriteStartObject("metrics");
-                WriteNumber(w, "accuracy/top1", result.Top1);
-                WriteNumber(w, "accuracy/top5", result.Top5);
+                w.WriteFloat("accuracy/top1", Math.Round(result.Top1, 4));
+                w.WriteFloat("accuracy/top5", Math.Round(result.Top5, 4));
                 w.WriteEndObject();
                 w.WriteNumber("total", result.Total);
                 w.WriteNumber("evaluated", result.Evaluated);
                 w.WriteNumber("top1_correct", result.Top1Correct);
                 w.WriteNumber("top5_correct", result.Top5Correct);
-                w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
-                w.WriteNumber("images_per_second", Math.Round(result.ImagesPerSecond, 1));
+                w.WriteFloat("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+                w.WriteFloat("images_per_second", Math.Round(result.ImagesPerSecond, 1));
                 w.WriteStartArray("skipped");
                 foreach (var s in result.Skipped)
                 {
@@ -161,12 +167,12 @@ internal static class TestCommand
                     w.WriteString("file", s.RelativePath);
                     w.WriteNumber("gt_label", s.Label);
                     w.WriteNumber("pred_label", s.PredLabel);
-                    w.WriteNumber("pred_score", s.Scores[0]);
+                    w.WriteFloat("pred_score", s.Scores[0]);
                     w.WriteStartArray("topk");
                     foreach (int label in s.TopK) w.WriteNumberValue(label);
                     w.WriteEndArray();
                     w.WriteStartArray("scores");
-                    foreach (float score in s.Scores) w.WriteNumberValue(score);
+                    foreach (float score in s.Scores) w.WriteFloatValue(score);
                     w.WriteEndArray();
                     w.WriteEndObject();
                 }
@@ -179,11 +185,5 @@ internal static class TestCommand
         {
             if (File.Exists(partial)) File.Delete(partial);
         }
-    }
-
-    private static void WriteNumber(Utf8JsonWriter w, string name, double value)
-    {
-        if (double.IsNaN(value)) w.WriteNull(name);
-        else w.WriteNumber(name, Math.Round(value, 4));
     }
 }

@@ -126,6 +126,9 @@ public class BadInputTableTests : IDisposable
         yield return SyntaxRow("convert --bogus", "convert", dir => ["convert", WrongCheckpoint, "--bogus"], unknown);
         yield return SyntaxRow("export --bogus", "export", dir => ["export", "--model", W14, "--out", Path.Combine(dir, "m.onnx"), "--bogus"], unknown);
         yield return SyntaxRow("bench --bogus", "bench", _ => ["bench", "--model", W14, "--bogus"], unknown);
+        // After "--" a token is a file however it starts (POSIX): this one then fails as a missing input, without usage.
+        yield return new("syntax", "a file named like an option, after --", _ => ["predict", "--model", W14, "--", "-x.npy"],
+            [$"input {Path.GetFullPath("-x.npy")} does not exist"]);
         yield return SyntaxRow("unknown command", "", _ => ["bogus"], "unknown command 'bogus'");
         yield return SyntaxRow("no command", "", _ => [], "no command given");
         yield return SyntaxRow("missing required option", "predict", dir => ["predict", Path.Combine(dir, "in.npy")], "option '--model' is required");
