@@ -48,9 +48,8 @@ internal static class BenchCommand
         {
             int n = CliLimits.Check("--batch", parse.GetValue(batch), 1, CliLimits.MaxBatch);
             int t = CliLimits.Check("--threads", parse.GetValue(threads), 1, CliLimits.MaxThreads);
-            int runs = parse.GetValue(iterations), warm = parse.GetValue(warmup);
-            if (runs < 1) throw new CliException($"--iterations must be at least 1, got {runs}.");
-            if (warm < 0) throw new CliException($"--warmup cannot be negative, got {warm}.");
+            int runs = CliLimits.Check("--iterations", parse.GetValue(iterations), 1, CliLimits.MaxIterations);
+            int warm = CliLimits.Check("--warmup", parse.GetValue(warmup), 0, CliLimits.MaxIterations);
             string? peer = parse.GetValue(compare);
             if (peer != null && !peer.Equals(OnnxRuntime, StringComparison.OrdinalIgnoreCase))
             {

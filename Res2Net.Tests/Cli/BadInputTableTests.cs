@@ -151,6 +151,9 @@ public class BadInputTableTests : IDisposable
             yield return LimitRow($"bench --batch {n}", _ => ["bench", "--model", W14, "--batch", n], "--batch", $"between 1 and {CliLimits.MaxBatch}, got {n}");
         }
         yield return LimitRow("bench --threads 100000", _ => ["bench", "--model", W14, "--threads", "100000"], "--threads", $"between 1 and {CliLimits.MaxThreads}, got 100000");
+        // 2^31 - 1 timed runs would allocate 16 GB of timings and then run for years.
+        yield return LimitRow("bench --iterations 2147483647", _ => ["bench", "--model", W14, "--iterations", "2147483647"], "--iterations", $"between 1 and {CliLimits.MaxIterations}, got 2147483647");
+        yield return LimitRow("bench --warmup 2147483647", _ => ["bench", "--model", W14, "--warmup", "2147483647"], "--warmup", $"between 0 and {CliLimits.MaxIterations}, got 2147483647");
         yield return LimitRow("bench --threads 0", _ => ["bench", "--model", W14, "--threads", "0"], "--threads", $"between 1 and {CliLimits.MaxThreads}, got 0");
     }
 
