@@ -54,7 +54,7 @@ public class DiagnosticTests
         var d = Single(json, "RN0001");
         var (line, column, text) = Where(d, json);
         Assert.Equal((4, 14, ","), (line, column, text));
-        Assert.Contains("net.json is not valid JSON", d.GetMessage());
+        Assert.Contains("\"net.json\" is not valid JSON", d.GetMessage());
     }
 
     [Fact]
