@@ -22,7 +22,7 @@ namespace Res2Net.Generator.Emitting
             "Description", "Bind", "ForwardImage", "CreateReplica", "All", "Create",
             // Members a network class inherits from CompiledNetwork and object.
             "Packed", "Arena", "Info", "IsLoaded", "CheckpointSource", "Load", "Forward",
-            "ToString", "Equals", "GetHashCode", "GetType", "MemberwiseClone", "Finalize",
+            "ToString", "Equals", "ReferenceEquals", "GetHashCode", "GetType", "MemberwiseClone", "Finalize",
         };
 
         public static bool IsTaken(string name) => Names.Contains(name);
