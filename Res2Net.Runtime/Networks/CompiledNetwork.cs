@@ -24,6 +24,7 @@ public abstract unsafe class CompiledNetwork
     private readonly object _loadLock = new();
     private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
     private BatchJob? _job;
+    private bool _isLoaded;
 
     /// <summary>
     /// Packed weights with BatchNorm folded in; the generated code adds literal offsets. Changes only under
@@ -66,8 +67,6 @@ public abstract unsafe class CompiledNetwork
 
     /// <summary>True once a checkpoint has been bound; stays true (a later load that fails keeps the weights it would have replaced).</summary>
     public bool IsLoaded => Volatile.Read(ref _isLoaded);
-
-    private bool _isLoaded;
 
     /// <summary>Where the weights that serve came from, for messages.</summary>
     public string? CheckpointSource { get; private set; }
