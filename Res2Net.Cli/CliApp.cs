@@ -5,6 +5,7 @@ using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Datasets;
 using Res2Net.Runtime.Download;
 using Res2Net.Runtime.Imaging;
+using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Networks;
 
 namespace Res2Net.Cli;
@@ -68,7 +69,7 @@ public static class CliApp
             stderr.WriteLine($"res2net: error: out of memory ({e.Message}); a smaller --batch-size or --batch, or fewer --threads, needs less.");
             return UserError;
         }
-        string message = e.Message.ReplaceLineEndings(" ");
+        string message = DisplayText.Escape(e.Message.ReplaceLineEndings(" "));   // it may quote file contents
         stderr.WriteLine($"res2net: internal error: {e.GetType().FullName}: {message} (please report this, with the command line; " +
                          $"{DebugVariable}=1 shows the stack trace)");
         if (Environment.GetEnvironmentVariable(DebugVariable) == "1") stderr.WriteLine(e);

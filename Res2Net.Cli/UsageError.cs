@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using Res2Net.Runtime.IO;
 
 namespace Res2Net.Cli;
 
@@ -33,7 +34,7 @@ internal sealed record UsageError(string Message, string Usage)
         {
             message = command is RootCommand && parse.Tokens.Count == 0 ? "no command given" : Rephrase(parse.Errors[0].Message);
         }
-        return message == null ? null : new UsageError(message, UsageLine(command));
+        return message == null ? null : new UsageError(DisplayText.Escape(message), UsageLine(command));
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Res2Net.Models;
 using Res2Net.Runtime.Datasets;
+using Res2Net.Runtime.IO;
 using Spectre.Console;
 
 namespace Res2Net.Cli.Commands;
@@ -91,7 +92,8 @@ internal static class TestCommand
                 }));
             }
 
-            foreach (var s in result!.Skipped) stderr.WriteLine($"res2net: warning: skipped {s.Path}: {s.Reason}");
+            // The names come from the annotation file: escaped, so that one holding ESC cannot drive the terminal.
+            foreach (var s in result!.Skipped) stderr.WriteLine($"res2net: warning: skipped {DisplayText.Escape(s.Path)}: {DisplayText.Escape(s.Reason)}");
             int nonFinite = result.Samples.Count(s => !s.Scores.All(float.IsFinite));
             if (nonFinite > 0)
             {

@@ -129,6 +129,7 @@ public class BadInputTableTests : IDisposable
         // After "--" a token is a file however it starts (POSIX): this one then fails as a missing input, without usage.
         yield return new("syntax", "a file named like an option, after --", _ => ["predict", "--model", W14, "--", "-x.npy"],
             [$"input {Path.GetFullPath("-x.npy")} does not exist"]);
+        yield return SyntaxRow("an option holding ESC", "bench", _ => ["bench", "--model", W14, "--bo\u001b[2Jgus"], "unrecognized option '--bo\\x1b[2Jgus'");
         yield return SyntaxRow("unknown command", "", _ => ["bogus"], "unknown command 'bogus'");
         yield return SyntaxRow("no command", "", _ => [], "no command given");
         yield return SyntaxRow("missing required option", "predict", dir => ["predict", Path.Combine(dir, "in.npy")], "option '--model' is required");
