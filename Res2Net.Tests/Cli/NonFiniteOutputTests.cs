@@ -45,21 +45,7 @@ public class NonFiniteOutputTests : IDisposable
         data[PlusInfinityClass] = float.PositiveInfinity;
         data[MinusInfinityClass] = float.NegativeInfinity;
         tensors[tensors.IndexOf(bias)] = new CheckpointTensor(bias.Name, bias.Shape, bias.SourceDType, data);
-
-        string dir = Directory.CreateTempSubdirectory("res2net-poisoned-").FullName;
-        string path = Path.Combine(dir, "poisoned.safetensors");
-        SafetensorsWriter.Write(path, tensors);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        };
-        return path;
+        return SeededCheckpoint.WriteTemporary("poisoned.safetensors", tensors);
     }
 
     [Fact]
