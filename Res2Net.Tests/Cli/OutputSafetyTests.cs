@@ -43,11 +43,24 @@ public class OutputSafetyTests : IDisposable
         return path;
     }
 
-    /// <summary>A hard link to the seeded 100 MB checkpoint: a second name for it that costs no copy (rename over it leaves the original intact).</summary>
+    /// <summary>
+    /// This class's own copy of the seeded 100 MB checkpoint: a writer that regressed to writing in place (as
+    /// --save-logits did) would destroy it through a hard link, and must not take the other tests' file with it.
+    /// </summary>
+    private static readonly Lazy<string> SeededCopy = new(() =>
+    {
+        string dir = Directory.CreateTempSubdirectory("res2net-seeded-copy-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
+        string path = Path.Combine(dir, "seeded.safetensors");
+        File.Copy(SeededCheckpoint.Path, path);
+        return path;
+    });
+
+    /// <summary>A hard link to the seeded checkpoint (a copy of it): a second name for a file that fits W14, at no cost.</summary>
     internal static string LinkToSeeded(string dir, string name)
     {
         string path = Path.Combine(dir, name);
-        if (Link(SeededCheckpoint.Path, path) != 0) File.Copy(SeededCheckpoint.Path, path); // another file system
+        if (Link(SeededCopy.Value, path) != 0) File.Copy(SeededCopy.Value, path); // another file system
         return path;
     }
 
@@ -105,8 +118,8 @@ public class OutputSafetyTests : IDisposable
     {
         string checkpoint = LinkToSeeded(TempDir(), "ck.pth");
         byte[] before = Digest(checkpoint);
-        AssertRefused(Run("export", "--model", W14, "--checkpoint", checkpoint, "-o", checkpoint, "--force"), checkpoint, before, "is also an input");
         AssertRefused(Run("export", "--model", W14, "--checkpoint", checkpoint, "-o", checkpoint), checkpoint, before, "is also an input");
+        AssertRefused(Run("export", "--model", W14, "--checkpoint", checkpoint, "-o", checkpoint, "--force"), checkpoint, before, "is also an input");
     }
 
     [Fact]
@@ -126,7 +139,7 @@ public class OutputSafetyTests : IDisposable
         string dir = TempDir();
         string input = Npy224(dir, "x.npy");
         byte[] before = Digest(input);
-        AssertRefused(Run("predict", input, "--model", W14, "--checkpoint", Fixtures.Path("tiny-plain.pth"), "--save-logits", input), input, before, "is also an input");
+        AssertRefused(Run("predict", input, "--model", W14, "--checkpoint", LinkToSeeded(dir, "ck.safetensors"), "--save-logits", input), input, before, "is also an input");
     }
 
     [Fact]
@@ -136,8 +149,9 @@ public class OutputSafetyTests : IDisposable
         string dir = TempDir();
         string checkpoint = LinkToSeeded(dir, "x.layer4.npy");
         byte[] before = Digest(checkpoint);
-        var run = Run("predict", Npy224(dir, "x.npy"), "--model", W14, "--checkpoint", checkpoint, "--features", dir, "--out-indices", "4", "--force");
-        AssertRefused(run, checkpoint, before, "is also an input");
+        string[] args = ["predict", Npy224(dir, "x.npy"), "--model", W14, "--checkpoint", checkpoint, "--features", dir, "--out-indices", "4"];
+        AssertRefused(Run(args), checkpoint, before, "is also an input");
+        AssertRefused(Run([.. args, "--force"]), checkpoint, before, "is also an input");
         Assert.Equal(["x.layer4.npy", "x.npy"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
     }
 
