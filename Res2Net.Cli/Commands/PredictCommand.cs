@@ -69,7 +69,7 @@ internal static class PredictCommand
             var inputFiles = parse.GetRequiredValue(inputs);
             bool replace = parse.GetValue(force);
             // Every output is checked before the work: none may be an input (the checkpoint included), a folder, or someone else's file.
-            string[] read = [.. inputFiles.Select(f => f.FullName), .. CheckpointLocator.InputPaths(info, parse.GetValue(checkpoint))];
+            var read = new InputFiles([.. inputFiles.Select(f => f.FullName), .. CheckpointLocator.InputPaths(info, parse.GetValue(checkpoint))]);
             string? logitsPath = parse.GetValue(saveLogits) is { } logitsFile ? OutputPath.Check(logitsFile.FullName, OutputKind.Npy, replace, read) : null;
             var (items, stems) = ReadInputs(inputFiles, info);
             if (featureDir != null) CheckFeatureNames(stems, items);
@@ -182,7 +182,7 @@ internal static class PredictCommand
 
         /// <summary>Creates the folder if needed and checks every file the run will write there.</summary>
         public static FeatureWriter Prepare(DirectoryInfo directory, List<string> stems, IEnumerable<string> stages, bool force,
-            IReadOnlyList<string> inputs, string? logitsPath)
+            InputFiles inputs, string? logitsPath)
         {
             bool created = !Directory.Exists(directory.FullName);
             try

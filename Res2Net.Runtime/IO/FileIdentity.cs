@@ -56,14 +56,12 @@ internal readonly partial record struct FileIdentity(ulong Device, ulong Inode, 
     /// exist; when neither exists, the same name in the same folder (compared the same way, so a symlinked folder
     /// counts). Without stat, full paths are compared.
     /// </summary>
-    public static bool SameFile(string a, string b) => SameFile(Path.GetFullPath(a), Of(a), Path.GetFullPath(b));
+    public static bool SameFile(string a, string b) => SameFile(Path.GetFullPath(a), Of(a), Path.GetFullPath(b), Of(b));
 
-    /// <summary><see cref="SameFile(string, string)"/> with the first file's full path and identity already taken (null: missing).</summary>
-    public static bool SameFile(string fullA, FileIdentity? identityA, string b)
+    /// <summary><see cref="SameFile(string, string)"/> on full paths whose identities were already taken (null: missing).</summary>
+    public static bool SameFile(string fullA, FileIdentity? identityA, string fullB, FileIdentity? identityB)
     {
-        string fullB = Path.GetFullPath(b);
         if (_unavailable) return string.Equals(fullA, fullB, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
-        var identityB = Of(fullB);
         if (identityA is { } x && identityB is { } y) return x.Device == y.Device && x.Inode == y.Inode;
         if (identityA != null || identityB != null) return false;
         string? folderA = Path.GetDirectoryName(fullA), folderB = Path.GetDirectoryName(fullB);

@@ -6,7 +6,7 @@ namespace Res2Net.Runtime.IO;
 /// <summary>
 /// A kind of file res2net writes, and how to recognise one from its first bytes. An existing output of the same kind
 /// (ours, or numpy's / torch's: they cannot be told apart, and replacing them is what the user asked for) is replaced
-/// without <c>--force</c>; anything else is someone's data and is not (<see cref="OutputPath.Check"/>).
+/// without <c>--force</c>; anything else is someone's data and is not (<see cref="OutputPath.Check(string, OutputKind, bool, InputFiles)"/>).
 /// </summary>
 /// <param name="Description">What the file is, for messages: "a .npy array".</param>
 /// <param name="Recognizes">Given up to <see cref="OutputPath.HeadBytes"/> first bytes and the file's length, true for a file of this kind.</param>

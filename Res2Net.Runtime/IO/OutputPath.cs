@@ -15,9 +15,13 @@ public static class OutputPath
     /// <param name="path">The output file.</param>
     /// <param name="kind">What will be written there.</param>
     /// <param name="force">Replace an existing file of another kind (never an input, a folder or a device).</param>
-    /// <param name="inputs">Every file the command reads (enumerated once, and only when it matters).</param>
+    /// <param name="inputs">Every file the command reads.</param>
     /// <exception cref="OutputFileException">The message names the file, what is wrong and what to do.</exception>
-    public static string Check(string path, OutputKind kind, bool force, IEnumerable<string> inputs)
+    public static string Check(string path, OutputKind kind, bool force, IEnumerable<string> inputs) =>
+        Check(path, kind, force, new InputFiles(inputs));
+
+    /// <summary>As above, against inputs examined once for several outputs.</summary>
+    public static string Check(string path, OutputKind kind, bool force, InputFiles inputs)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(kind);
@@ -30,13 +34,10 @@ public static class OutputPath
             throw new OutputFileException(full, $"cannot write: folder {folder} does not exist");
 
         var identity = FileIdentity.Of(full);
-        foreach (string input in inputs)
+        if (inputs.Find(full, identity) is { } input)
         {
-            if (FileIdentity.SameFile(full, identity, input))
-            {
-                string through = string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal) ? "" : $" ({input})";
-                throw new OutputFileException(full, $"is also an input of this command{through}; write the output elsewhere");
-            }
+            string through = string.Equals(input, full, StringComparison.Ordinal) ? "" : $" ({input})";
+            throw new OutputFileException(full, $"is also an input of this command{through}; write the output elsewhere");
         }
 
         var info = new FileInfo(full);
