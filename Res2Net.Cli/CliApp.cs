@@ -80,7 +80,7 @@ public static class CliApp
     private static bool IsUserError(Exception e) =>
         e is CliException or CheckpointException or StateDictMismatchException or UnknownModelException or CheckpointDownloadException
             or ImageDecodeException or DatasetException
-            or InvalidDataException or IOException or UnauthorizedAccessException;   // IOException: NpyException, FileNotFound, disk full
+            or InvalidDataException or IOException or UnauthorizedAccessException;   // IOException: NpyException, OutputFileException, FileNotFound, disk full
 }
 
 /// <summary>A problem with what the user asked for; its message says what to do.</summary>
