@@ -31,4 +31,27 @@ public class ControlCharacterOutputTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The exit-2 error line for a corrupt image: its name comes from the file system, not the user's keyboard.</summary>
+    [Fact]
+    public void CorruptImageErrorShowsTheNameEscaped()
+    {
+        string dir = Directory.CreateTempSubdirectory("res2net-escape-").FullName;
+        try
+        {
+            string image = Path.Combine(dir, "photo\u001b[31m\u202e.jpg");
+            File.WriteAllBytes(image, [0xFF, 0xD8, 0xFF, 0x00, 1, 2, 3]);
+
+            var (code, output, err) = CliTests.Run("predict", image, "--model", SeededCheckpoint.Model, "--checkpoint", SeededCheckpoint.Path);
+
+            Assert.Equal(2, code);
+            Assert.Contains($"res2net: error: Cannot decode image '{Path.Combine(dir, "photo\\x1b[31m\\u202e.jpg")}': ", err);
+            ControlCharacterTests.ShowsNoRawControls(err);
+            ControlCharacterTests.ShowsNoRawControls(output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
