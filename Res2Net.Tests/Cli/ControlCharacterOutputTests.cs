@@ -54,4 +54,26 @@ public class ControlCharacterOutputTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The table of a prediction is titled with the input's path.</summary>
+    [Fact]
+    public void PredictionTableShowsTheImageNameEscaped()
+    {
+        string dir = Directory.CreateTempSubdirectory("res2net-escape-").FullName;
+        try
+        {
+            string image = Path.Combine(dir, "photo\u001b[31m\u202e.png");
+            File.Copy(Path.Combine(SeededCheckpoint.DemoDir, "cat-dog.png"), image);
+
+            var (code, output, err) = CliTests.Run("predict", image, "--model", SeededCheckpoint.Model, "--checkpoint", SeededCheckpoint.Path);
+
+            Assert.True(code == 0, err);
+            Assert.Contains(Path.Combine(dir, "photo\\x1b[31m\\u202e.png"), output);
+            ControlCharacterTests.ShowsNoRawControls(output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
