@@ -298,7 +298,8 @@ internal static class PredictCommand
         var console = Terminal.For(stdout);
         for (int i = 0; i < names.Count; i++)
         {
-            var table = new Table().Title(Markup.Escape(names[i])).Caption(Markup.Escape(info.Name))
+            // The title is the input's path: a file name may hold characters a terminal acts on.
+            var table = new Table().Title(Markup.Escape(DisplayText.Escape(names[i]))).Caption(Markup.Escape(info.Name))
                 .AddColumn("rank").AddColumn(new TableColumn("label").RightAligned()).AddColumn(new TableColumn("score").RightAligned()).AddColumn("class");
             int rank = 1;
             foreach (var c in predictions[i].TopK)

@@ -167,18 +167,10 @@ internal sealed class ZipCheckpointReader : IStorageSource
 
     /// <summary>
     /// Compares the CRC-32 the zip directory records for <paramref name="entry"/> with that of its bytes, so that a
-    /// flipped bit in a tensor fails the load instead of loading wrong weights. The CRC covers the whole entry, so
-    /// bytes past those a view needed are read (and hashed) too.
+    /// flipped bit in a tensor fails the load instead of loading wrong weights.
     /// </summary>
     private void CheckCrc(ZipArchiveEntry entry, Crc32ReadStream stream)
     {
-        if (!stream.ReadToEnd(entry.Length))
-            throw new CheckpointException(_file, $"entry '{entry.FullName}' holds more than the {entry.Length} bytes the zip directory says; the file is corrupt");
-        if (stream.BytesRead != entry.Length)
-            throw new CheckpointException(_file,
-                $"entry '{entry.FullName}' ends after {stream.BytesRead} bytes but the zip directory says {entry.Length}; the file is truncated or corrupt");
-        if (stream.Crc != entry.Crc32)
-            throw new CheckpointException(_file,
-                $"entry '{entry.FullName}' is damaged: its {entry.Length} bytes have CRC-32 {stream.Crc:x8} but the zip directory records {entry.Crc32:x8}");
+        if (stream.FindDamage(entry) is { } damage) throw new CheckpointException(_file, damage);
     }
 }

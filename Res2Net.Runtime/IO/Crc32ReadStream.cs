@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Compression;
 using System.IO.Hashing;
 
 namespace Res2Net.Runtime.IO;
@@ -43,6 +44,22 @@ internal sealed class Crc32ReadStream(Stream inner) : Stream
         {
             ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// Reads the rest of <paramref name="entry"/> (whose stream this wraps) and compares its length and CRC-32 with what
+    /// the zip directory records: what is wrong, to put in a message naming the file, or null when they agree. The CRC
+    /// covers the whole entry, so bytes past those a reader needed are read (and hashed) too.
+    /// </summary>
+    public string? FindDamage(ZipArchiveEntry entry)
+    {
+        if (!ReadToEnd(entry.Length))
+            return $"entry '{entry.FullName}' holds more than the {entry.Length} bytes the zip directory says; the file is corrupt";
+        if (BytesRead != entry.Length)
+            return $"entry '{entry.FullName}' ends after {BytesRead} bytes but the zip directory says {entry.Length}; the file is truncated or corrupt";
+        if (Crc != entry.Crc32)
+            return $"entry '{entry.FullName}' is damaged: its {entry.Length} bytes have CRC-32 {Crc:x8} but the zip directory records {entry.Crc32:x8}";
+        return null;
     }
 
     public override int Read(Span<byte> buffer)

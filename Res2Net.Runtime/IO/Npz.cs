@@ -44,8 +44,22 @@ public static class Npz
                 string key = entry.FullName[..^Extension.Length];
                 if (result.ContainsKey(key))
                     throw new NpyException(displayName, "archive", $"array '{key}' appears twice");
-                using var entryStream = entry.Open();
-                result.Add(key, Npy.Read(entryStream, $"{displayName}/{entry.FullName}"));
+                using var entryStream = new Crc32ReadStream(entry.Open());
+                (float[] Data, int[] Shape) array;
+                try
+                {
+                    array = Npy.Read(entryStream, $"{displayName}/{entry.FullName}");
+                }
+                catch (NpyException e)
+                {
+                    // A flipped bit in the header reads as a bad dtype or shape; the damage is the cause to report.
+                    if (entryStream.FindDamage(entry) is { } damaged) throw new NpyException(displayName, "archive", damaged, e);
+                    throw;
+                }
+                // As numpy's zipfile does on load, and ZipArchive does not: a flipped bit in the data would otherwise
+                // be read as a wrong number without any error.
+                if (entryStream.FindDamage(entry) is { } damage) throw new NpyException(displayName, "archive", damage);
+                result.Add(key, array);
             }
             return result;
         }

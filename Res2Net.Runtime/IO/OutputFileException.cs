@@ -6,18 +6,21 @@ namespace Res2Net.Runtime.IO;
 /// </summary>
 public sealed class OutputFileException : IOException
 {
-    /// <summary>Creates the exception for <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Creates the exception for <paramref name="path"/>; control characters in the message are escaped
+    /// (<see cref="DisplayText"/>): the path may be named after an input file, and a cause may quote a link's target.
+    /// </summary>
     public OutputFileException(string path, string cause, Exception? innerException = null)
-        : base($"{path}: {cause}", innerException)
+        : base($"{DisplayText.Escape(path)}: {DisplayText.Escape(cause)}", innerException)
     {
         FilePath = path;
         Cause = cause;
     }
 
-    /// <summary>The output file (full path).</summary>
+    /// <summary>The output file (full path), as given.</summary>
     public string FilePath { get; }
 
-    /// <summary>What was wrong, without the file name.</summary>
+    /// <summary>What was wrong, without the file name, as given (not escaped).</summary>
     public string Cause { get; }
 
     /// <summary>A failed write to <paramref name="path"/>, worded for the user: a full disk says so plainly.</summary>
