@@ -37,7 +37,7 @@ public static class CliApp
         var parse = root.Parse(args);
         if (UsageError.Find(parse) is { } usage)
         {
-            stderr.WriteLine($"res2net: error: {usage.Message}");
+            stderr.WriteLine($"res2net: error: {Printable(usage.Message)}");
             stderr.WriteLine(usage.Usage);
             return UserError;
         }
@@ -60,7 +60,7 @@ public static class CliApp
     {
         if (IsUserError(e))
         {
-            stderr.WriteLine($"res2net: error: {e.Message}");
+            stderr.WriteLine($"res2net: error: {Printable(e.Message)}");
             return UserError;
         }
         if (e is OutOfMemoryException)
@@ -75,6 +75,14 @@ public static class CliApp
         if (Environment.GetEnvironmentVariable(DebugVariable) == "1") stderr.WriteLine(e);
         return InternalError;
     }
+
+    /// <summary>
+    /// A message as the terminal may show it: each of its lines escaped (<see cref="DisplayText"/>). Our own exceptions
+    /// escape what they quote from files already (escaping again changes nothing); .NET's own, such as
+    /// <see cref="FileNotFoundException"/>, and <see cref="CliException"/> quote paths as they are, and a path may hold ESC.
+    /// </summary>
+    internal static string Printable(string message) =>
+        string.Join(Environment.NewLine, message.Replace("\r\n", "\n").Split('\n').Select(line => DisplayText.Escape(line)));
 
     /// <summary>The exceptions that mean bad input or an unusable environment (a missing file, a full disk), not a bug.</summary>
     private static bool IsUserError(Exception e) =>

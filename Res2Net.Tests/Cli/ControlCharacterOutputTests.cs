@@ -56,4 +56,28 @@ public class ControlCharacterOutputTests : IDisposable
         Assert.Contains(Path.Combine(_dir, "photo\\x1b[31m\\u202e.png"), output);
         ControlCharacterTests.ShowsNoRawControls(output);
     }
+
+    /// <summary>
+    /// Errors .NET raises itself (a missing checkpoint: FileNotFoundException) quote the path as it is; the one line
+    /// the CLI prints for them is escaped all the same, while a message's own line breaks stay line breaks.
+    /// </summary>
+    [Fact]
+    public void MissingFileErrorShowsTheNameEscaped()
+    {
+        string missing = Path.Combine(_dir, "weights\u001b]0;owned\u0007\u2028.pth");
+        var (code, output, err) = CliTests.Run("convert", missing, Path.Combine(_dir, "out.safetensors"));
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("res2net: error: ", err);
+        Assert.Contains("weights\\x1b]0;owned\\x07\\u2028.pth", err);
+        ControlCharacterTests.ShowsNoRawControls(err);
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public void EveryLineOfAMessageIsEscapedAndItsLineBreaksKept()
+    {
+        Assert.Equal($"first \\x1b[2J{Environment.NewLine}second \\u2028",
+            Res2Net.Cli.CliApp.Printable("first \u001b[2J\r\nsecond \u2028"));
+    }
 }
