@@ -43,7 +43,7 @@ internal sealed class DownloadInterruption : IDisposable
 
     public void Dispose()
     {
+        // The token source is left to the GC: it holds no timer, and a handler still running must not find it disposed.
         foreach (var registration in _registrations) registration.Dispose();
-        _cancel.Dispose();
     }
 }

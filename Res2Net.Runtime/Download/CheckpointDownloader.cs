@@ -67,11 +67,11 @@ public static class CheckpointDownloader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CheckpointDownloadException(url, destination, $"cannot create a file beside it: {e.Message}", e);
+            throw new CheckpointDownloadException(url, destination, $"cannot create a temporary file in {Path.GetDirectoryName(destination)}: {e.Message}", e);
         }
         using (partial)
         {
-            var fail = (string cause) => new CheckpointDownloadException(url, destination, cause);
+            Failure fail = (cause, inner) => new CheckpointDownloadException(url, destination, cause, inner);
             string digest = await FetchAsync(start, partial, options, limits, fail, cancellationToken).ConfigureAwait(false);
             if (sha256Prefix != null && !digest.StartsWith(sha256Prefix, StringComparison.OrdinalIgnoreCase))
                 throw fail($"invalid hash value (expected \"{sha256Prefix}\", got \"{digest}\"); the download was discarded");
@@ -91,6 +91,9 @@ public static class CheckpointDownloader
         CancellationToken cancellationToken = default) =>
         Task.Run(() => DownloadAsync(url, destination, sha256Prefix, options, cancellationToken), cancellationToken).GetAwaiter().GetResult();
 
+    /// <summary>Makes the exception for a failure of this download (its URL and target are known to the delegate).</summary>
+    private delegate CheckpointDownloadException Failure(string cause, Exception? inner = null);
+
     /// <summary>The resolved bounds of one download.</summary>
     private readonly record struct Limits(TimeSpan StallTimeout, long MaxBytes)
     {
@@ -102,7 +105,7 @@ public static class CheckpointDownloader
 
     /// <summary>Fills the partial file with the whole file, resuming as needed; returns its sha256 in lowercase hex.</summary>
     private static async Task<string> FetchAsync(Uri start, PartialDownloadFile partial, PretrainedOptions options, Limits limits,
-        Func<string, CheckpointDownloadException> fail, CancellationToken cancellationToken)
+        Failure fail, CancellationToken cancellationToken)
     {
         var client = options.HttpClient ?? Shared.Value;
         Stream file = options.PartialFileWrapper?.Invoke(partial.Stream) ?? partial.Stream;
@@ -205,7 +208,7 @@ public static class CheckpointDownloader
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw fail($"cannot write {partial.Path}: {WithoutPath(e.Message, partial.Path)}");
+                    throw fail($"cannot write {partial.Path}: {WithoutPath(e.Message, partial.Path)}", e);
                 }
             }
 
@@ -221,7 +224,7 @@ public static class CheckpointDownloader
         }
         catch (HttpRequestException e)
         {
-            throw fail(Describe(e));
+            throw fail(Describe(e), e);
         }
         finally
         {
@@ -234,7 +237,7 @@ public static class CheckpointDownloader
     /// from https to plain http, at most <see cref="MaxRedirects"/> of them; waits at most the stall timeout for each answer.
     /// </summary>
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, Uri start, long have, Limits limits,
-        Func<string, CheckpointDownloadException> fail, CancellationToken cancellationToken)
+        Failure fail, CancellationToken cancellationToken)
     {
         var current = start;
         for (int redirects = 0; ; redirects++)

@@ -17,7 +17,7 @@ public static class PretrainedCheckpoints
         options ??= new PretrainedOptions();
         string url = SpecUrl(info);
         string? baseUrl = options.ResolvedBaseUrl;
-        if (baseUrl != null && !CheckpointCache.TryHttpUri(baseUrl, out _))
+        if (!string.IsNullOrEmpty(baseUrl) && !CheckpointCache.TryHttpUri(baseUrl, out _))
             throw new CheckpointDownloadException(url, CachePath(info, options),
                 $"{options.BaseUrlSource} is '{baseUrl}'; expected an absolute http:// or https:// URL of a folder that holds {CheckpointCache.FileName(url)}");
         return CheckpointCache.Resolve(url, baseUrl);

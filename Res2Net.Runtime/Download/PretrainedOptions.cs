@@ -61,16 +61,21 @@ public sealed record PretrainedOptions
     /// <summary>Where <see cref="ResolvedBaseUrl"/> came from, for messages.</summary>
     internal string BaseUrlSource => DownloadBaseUrl != null ? "PretrainedOptions.DownloadBaseUrl" : CheckpointCache.DownloadBaseVariable;
 
-    /// <exception cref="FormatException">The environment variable is set but is not a positive number of seconds.</exception>
+    /// <exception cref="FormatException">The option is not positive (or infinite), or the environment variable is set but is not a positive number of seconds.</exception>
     internal TimeSpan ResolvedStallTimeout =>
-        StallTimeout ?? FromEnvironment<TimeSpan>(CheckpointCache.StallTimeoutVariable, "a number of seconds greater than 0, such as 30",
-            s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && v <= int.MaxValue / 1000
-                ? TimeSpan.FromSeconds(v) : (TimeSpan?)null) ?? DefaultStallTimeout;
+        StallTimeout is { } option
+            ? (option > TimeSpan.Zero || option == Timeout.InfiniteTimeSpan ? option
+                : throw new FormatException($"PretrainedOptions.StallTimeout is {option}; expected more than zero, or Timeout.InfiniteTimeSpan"))
+            : FromEnvironment<TimeSpan>(CheckpointCache.StallTimeoutVariable, "a number of seconds greater than 0, such as 30",
+                s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && v <= int.MaxValue / 1000
+                    ? TimeSpan.FromSeconds(v) : null) ?? DefaultStallTimeout;
 
-    /// <exception cref="FormatException">The environment variable is set but is not a positive whole number.</exception>
+    /// <exception cref="FormatException">The option is not positive, or the environment variable is set but is not a positive whole number.</exception>
     internal long ResolvedMaxDownloadBytes =>
-        MaxDownloadBytes ?? FromEnvironment<long>(CheckpointCache.MaxBytesVariable, "a whole number of bytes greater than 0, such as 4294967296",
-            s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v > 0 ? v : (long?)null) ?? DefaultMaxDownloadBytes;
+        MaxDownloadBytes is { } option
+            ? (option > 0 ? option : throw new FormatException($"PretrainedOptions.MaxDownloadBytes is {option}; expected more than 0"))
+            : FromEnvironment<long>(CheckpointCache.MaxBytesVariable, "a whole number of bytes greater than 0, such as 4294967296",
+                s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v > 0 ? v : null) ?? DefaultMaxDownloadBytes;
 
     private static T? FromEnvironment<T>(string variable, string expected, Func<string, T?> parse) where T : struct
     {

@@ -44,20 +44,11 @@ public class CachedCheckpointTests
     {
         string home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
         string path = Damaged(Directory.CreateDirectory(Path.Combine(home, "checkpoints")).FullName);
-        Environment.SetEnvironmentVariable(CheckpointCache.HomeVariable, home);
-        Environment.SetEnvironmentVariable(CheckpointCache.OfflineVariable, "1");
-        try
-        {
-            var (code, _, err) = Cli.CliTests.Run("predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14);
+        using var environment = new EnvironmentScope((CheckpointCache.HomeVariable, home), (CheckpointCache.OfflineVariable, "1"));
+        var (code, _, err) = Cli.CliTests.Run("predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14);
 
-            Assert.Equal(Res2Net.Cli.CliApp.UserError, code);
-            Assert.StartsWith($"res2net: error: {path}: ", err);
-            Assert.Contains($"delete {path} and run again to download it afresh", err);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(CheckpointCache.HomeVariable, null);
-            Environment.SetEnvironmentVariable(CheckpointCache.OfflineVariable, null);
-        }
+        Assert.Equal(Res2Net.Cli.CliApp.UserError, code);
+        Assert.StartsWith($"res2net: error: {path}: ", err);
+        Assert.Contains($"delete {path} and run again to download it afresh", err);
     }
 }

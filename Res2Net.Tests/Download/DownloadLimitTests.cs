@@ -50,24 +50,17 @@ public class DownloadLimitTests
     {
         using var server = new LocalHttpServer((_, _) => new LocalHttpServer.Reply(200, new byte[64 << 10]) { Endless = true });
         string cache = NewCache();
-        Environment.SetEnvironmentVariable(CheckpointCache.MaxBytesVariable, "100000");
-        try
-        {
-            var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() =>
-                CheckpointDownloader.DownloadAsync($"{server.BaseUrl}/{FileName}", Path.Combine(cache, FileName), Prefix, Options(cache)));
-            Assert.Contains("more than 100,000 bytes arrived", e.Message);
+        using var environment = new EnvironmentScope((CheckpointCache.MaxBytesVariable, "100000"));
+        var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() =>
+            CheckpointDownloader.DownloadAsync($"{server.BaseUrl}/{FileName}", Path.Combine(cache, FileName), Prefix, Options(cache)));
+        Assert.Contains("more than 100,000 bytes arrived", e.Message);
 
-            Environment.SetEnvironmentVariable(CheckpointCache.MaxBytesVariable, "4 GB");
-            e = await Assert.ThrowsAsync<CheckpointDownloadException>(() =>
-                CheckpointDownloader.DownloadAsync($"{server.BaseUrl}/{FileName}", Path.Combine(cache, FileName), Prefix, Options(cache)));
-            Assert.Contains("RES2NET_DOWNLOAD_MAX_BYTES is '4 GB'; expected a whole number of bytes greater than 0", e.Message);
-            Assert.Single(server.Requests);
-            Assert.Empty(Directory.GetFiles(cache));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(CheckpointCache.MaxBytesVariable, null);
-        }
+        Environment.SetEnvironmentVariable(CheckpointCache.MaxBytesVariable, "4 GB");
+        e = await Assert.ThrowsAsync<CheckpointDownloadException>(() =>
+            CheckpointDownloader.DownloadAsync($"{server.BaseUrl}/{FileName}", Path.Combine(cache, FileName), Prefix, Options(cache)));
+        Assert.Contains("RES2NET_DOWNLOAD_MAX_BYTES is '4 GB'; expected a whole number of bytes greater than 0", e.Message);
+        Assert.Single(server.Requests);
+        Assert.Empty(Directory.GetFiles(cache));
     }
 
     [Fact]
@@ -97,20 +90,13 @@ public class DownloadLimitTests
             connectionTimeout: TimeSpan.FromSeconds(5));
         string cache = NewCache();
         string url = $"{server.BaseUrl}/{FileName}";
-        Environment.SetEnvironmentVariable(CheckpointCache.StallTimeoutVariable, "1");
-        try
-        {
-            var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => CheckpointDownloader.DownloadAsync(
-                url, Path.Combine(cache, FileName), Prefix, Options(cache) with { StallTimeout = null }));
+        using var environment = new EnvironmentScope((CheckpointCache.StallTimeoutVariable, "1"));
+        var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => CheckpointDownloader.DownloadAsync(
+            url, Path.Combine(cache, FileName), Prefix, Options(cache) with { StallTimeout = null }));
 
-            Assert.Contains($"could not download {url}: no answer from {url} for 1 s (RES2NET_DOWNLOAD_TIMEOUT", e.Message);
-            Assert.Single(server.Requests);
-            Assert.Empty(Directory.GetFiles(cache));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(CheckpointCache.StallTimeoutVariable, null);
-        }
+        Assert.Contains($"could not download {url}: no answer from {url} for 1 s (RES2NET_DOWNLOAD_TIMEOUT", e.Message);
+        Assert.Single(server.Requests);
+        Assert.Empty(Directory.GetFiles(cache));
     }
 
     [Theory]
@@ -120,16 +106,9 @@ public class DownloadLimitTests
     public async Task TimeoutThatIsNotAPositiveNumberIsReported(string value)
     {
         string cache = NewCache();
-        Environment.SetEnvironmentVariable(CheckpointCache.StallTimeoutVariable, value);
-        try
-        {
-            var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => CheckpointDownloader.DownloadAsync(
-                "http://127.0.0.1:9/" + FileName, Path.Combine(cache, FileName), Prefix, Options(cache) with { StallTimeout = null }));
-            Assert.Contains($"RES2NET_DOWNLOAD_TIMEOUT is '{value}'; expected a number of seconds greater than 0", e.Message);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(CheckpointCache.StallTimeoutVariable, null);
-        }
+        using var environment = new EnvironmentScope((CheckpointCache.StallTimeoutVariable, value));
+        var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => CheckpointDownloader.DownloadAsync(
+            "http://127.0.0.1:9/" + FileName, Path.Combine(cache, FileName), Prefix, Options(cache) with { StallTimeout = null }));
+        Assert.Contains($"RES2NET_DOWNLOAD_TIMEOUT is '{value}'; expected a number of seconds greater than 0", e.Message);
     }
 }

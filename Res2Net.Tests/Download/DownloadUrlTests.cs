@@ -23,21 +23,14 @@ public class DownloadUrlTests
     public async Task DownloadBaseThatIsNotHttpIsReportedNamingTheVariable(string baseUrl)
     {
         string cache = NewCache();
-        Environment.SetEnvironmentVariable(CheckpointCache.DownloadBaseVariable, baseUrl);
-        try
-        {
-            var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => PretrainedCheckpoints.EnsureAsync(TinyInfo, Options(cache)));
+        using var environment = new EnvironmentScope((CheckpointCache.DownloadBaseVariable, baseUrl));
+        var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => PretrainedCheckpoints.EnsureAsync(TinyInfo, Options(cache)));
 
-            Assert.Contains($"RES2NET_DOWNLOAD_BASE is '{baseUrl}'", e.Message);
-            Assert.Contains("expected an absolute http:// or https:// URL", e.Message);
-            Assert.Equal("https://example.invalid/res2net/" + FileName, e.Url);
-            Assert.Equal(Path.Combine(cache, FileName), e.TargetPath);
-            Assert.Empty(Directory.GetFiles(cache));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(CheckpointCache.DownloadBaseVariable, null);
-        }
+        Assert.Contains($"RES2NET_DOWNLOAD_BASE is '{baseUrl}'", e.Message);
+        Assert.Contains("expected an absolute http:// or https:// URL", e.Message);
+        Assert.Equal("https://example.invalid/res2net/" + FileName, e.Url);
+        Assert.Equal(Path.Combine(cache, FileName), e.TargetPath);
+        Assert.Empty(Directory.GetFiles(cache));
     }
 
     [Fact]
@@ -53,22 +46,13 @@ public class DownloadUrlTests
     public void CliReportsABadDownloadBaseAsAUserError()
     {
         string home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
-        Environment.SetEnvironmentVariable(CheckpointCache.HomeVariable, home);
-        Environment.SetEnvironmentVariable(CheckpointCache.DownloadBaseVariable, "ftp://mirror.example/res2net/");
-        try
-        {
-            var (code, _, err) = Cli.CliTests.Run("predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14);
+        using var environment = new EnvironmentScope((CheckpointCache.HomeVariable, home), (CheckpointCache.DownloadBaseVariable, "ftp://mirror.example/res2net/"));
+        var (code, _, err) = Cli.CliTests.Run("predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14);
 
-            Assert.Equal(Res2Net.Cli.CliApp.UserError, code);
-            Assert.StartsWith("res2net: error: ", err);
-            Assert.Contains("RES2NET_DOWNLOAD_BASE is 'ftp://mirror.example/res2net/'", err);
-            Assert.DoesNotContain("   at ", err);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(CheckpointCache.HomeVariable, null);
-            Environment.SetEnvironmentVariable(CheckpointCache.DownloadBaseVariable, null);
-        }
+        Assert.Equal(Res2Net.Cli.CliApp.UserError, code);
+        Assert.StartsWith("res2net: error: ", err);
+        Assert.Contains("RES2NET_DOWNLOAD_BASE is 'ftp://mirror.example/res2net/'", err);
+        Assert.DoesNotContain("   at ", err);
     }
 
     [Theory]
