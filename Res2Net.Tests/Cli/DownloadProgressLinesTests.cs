@@ -9,6 +9,7 @@ namespace Res2Net.Tests.Cli;
 /// Progress of a download when stderr is not a terminal (a log, CI): a plain line at every tenth of a known size, or
 /// every 10 seconds when the size is unknown, so a slow download is never silent.
 /// </summary>
+[Collection(ProcessEnvironment.Name)] // the download test reads RES2NET_* variables that other tests set
 public class DownloadProgressLinesTests
 {
     private const string Url = "http://127.0.0.1/a.pth";
