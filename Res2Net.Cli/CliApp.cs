@@ -30,7 +30,8 @@ public static class CliApp
         }
         catch (Exception e) when (e is CliException or CheckpointException or StateDictMismatchException or UnknownModelException
                                       or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
-                                      or Res2Net.Runtime.Imaging.ImageDecodeException or Res2Net.Runtime.Datasets.DatasetException)
+                                      or Res2Net.Runtime.Imaging.ImageDecodeException or Res2Net.Runtime.Datasets.DatasetException
+                                      or Res2Net.Runtime.IO.OutputFileException)
         {
             stderr.WriteLine($"res2net: error: {e.Message}");
             return UserError;

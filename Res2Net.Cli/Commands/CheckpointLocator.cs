@@ -43,6 +43,15 @@ internal static class CheckpointLocator
     }
 
     /// <summary>
+    /// Where the checkpoint is or will be, without downloading: the file the user named, else the cache path (none when
+    /// the network has no official checkpoint). Commands check that their outputs are not it before starting.
+    /// </summary>
+    public static string[] InputPaths(NetworkInfo info, FileInfo? explicitPath) =>
+        explicitPath != null ? [explicitPath.FullName]
+        : info.CheckpointUrl != null ? [PretrainedCheckpoints.CachePath(info, new PretrainedOptions())]
+        : [];
+
+    /// <summary>
     /// Resolves the checkpoint and streams it into <paramref name="network"/>; says on <paramref name="stderr"/> what was
     /// loaded. A cached file that cannot be read is reported with the advice to delete it.
     /// </summary>

@@ -59,18 +59,24 @@ public static class Npz
         }
     }
 
-    /// <summary>Writes float32 arrays as an .npz archive that <c>np.load</c> reads; <paramref name="compress"/> deflates like savez_compressed.</summary>
+    /// <summary>
+    /// Writes float32 arrays as an .npz archive that <c>np.load</c> reads; <paramref name="compress"/> deflates like
+    /// savez_compressed. Written through <see cref="AtomicFileWriter"/>, like every file we write.
+    /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, (float[] Data, int[] Shape)>> arrays, bool compress = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(arrays);
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
-        foreach (var (key, (data, shape)) in arrays)
+        using var output = AtomicFileWriter.Create(path);
+        using (var zip = new ZipArchive(output.Stream, ZipArchiveMode.Create, leaveOpen: true))
         {
-            var entry = zip.CreateEntry(key + Extension, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
-            using var entryStream = entry.Open();
-            Npy.Write(entryStream, data, shape);
+            foreach (var (key, (data, shape)) in arrays)
+            {
+                var entry = zip.CreateEntry(key + Extension, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+                using var entryStream = entry.Open();
+                Npy.Write(entryStream, data, shape);
+            }
         }
+        output.Commit();
     }
 }
