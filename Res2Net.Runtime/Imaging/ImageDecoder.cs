@@ -7,33 +7,35 @@ namespace Res2Net.Runtime.Imaging;
 /// <c>LoadImageFromFile</c> feeds the pipeline: three channels, grey replicated, alpha dropped without blending,
 /// palette expanded, 16-bit samples cut to their high byte, EXIF orientation applied, and no colour management
 /// (ICC profiles and gAMA are ignored). Skia's JPEG and PNG decoders (libjpeg-turbo, libpng) match OpenCV's bit for
-/// bit, except CMYK JPEGs, whose CMYK to RGB step rounds differently (at most 1 level per channel).
-/// Unlike OpenCV, a JPEG or PNG that ends early is refused rather than returned partly grey.
+/// bit, except CMYK JPEGs, whose CMYK to RGB step rounds as Pillow's does (at most 1 level from OpenCV per channel).
+/// PPM and PGM are read by <see cref="NetpbmDecoder"/>, as OpenCV reads them. Unlike OpenCV, a JPEG or PNG that ends
+/// early is refused rather than returned partly grey. Images over <see cref="ImageLimits"/> are refused from their
+/// header, before any pixel memory is allocated.
 /// </summary>
 public static class ImageDecoder
 {
-    /// <summary>Larger images are refused before any pixel memory is allocated (16384 x 16384).</summary>
-    public const long MaxPixels = 1L << 28;
+    private const string Formats = "JPEG, PNG, BMP, WebP, PPM or PGM";
 
     /// <summary>Decodes the file at <paramref name="path"/>.</summary>
-    /// <exception cref="ImageDecodeException">The file cannot be read, is not a supported image, or is truncated or corrupt.</exception>
+    /// <exception cref="ImageDecodeException">The file cannot be read, is not a supported image, is over a limit, or is truncated or corrupt.</exception>
     public static RgbImage Decode(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new ImageDecodeException(path, $"cannot read the file ({e.Message})", e);
-        }
-        return Decode(bytes, path);
+        using var image = DecodeFile(path);
+        return image.ToRgbImage(path);
     }
 
     /// <summary>Decodes the rest of <paramref name="stream"/>; <paramref name="displayName"/> names it in errors.</summary>
-    public static RgbImage Decode(Stream stream, string displayName)
+    public static RgbImage Decode(Stream stream, string displayName) => Decode(ReadAll(stream, displayName), displayName);
+
+    /// <summary>Decodes an encoded image held in memory; <paramref name="displayName"/> names it in errors.</summary>
+    public static RgbImage Decode(byte[] encoded, string displayName)
+    {
+        using var image = DecodeEncoded(encoded, displayName);
+        return image.ToRgbImage(displayName);
+    }
+
+    /// <summary>The bytes of <paramref name="stream"/> from its position to its end.</summary>
+    internal static byte[] ReadAll(Stream stream, string displayName)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var buffer = new MemoryStream();
@@ -45,23 +47,66 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException(displayName, $"cannot read the stream ({e.Message})", e);
         }
-        return Decode(buffer.ToArray(), displayName);
+        return buffer.ToArray();
     }
 
-    /// <summary>Decodes an encoded image held in memory; <paramref name="displayName"/> names it in errors.</summary>
-    public static RgbImage Decode(byte[] encoded, string displayName)
+    /// <summary>
+    /// Decodes the file into native memory held against the decode budget; dispose it to free both. The file is mapped
+    /// into memory rather than read into a managed array, so it costs no garbage-collected memory either.
+    /// </summary>
+    internal static DecodedImage DecodeFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        long length;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            length = file.Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new ImageDecodeException(path, $"cannot read the file ({e.Message})", e);
+        }
+        if (length == 0)
+            throw new ImageDecodeException(path, "the file is empty");
+        if (length > int.MaxValue)
+            throw new ImageDecodeException(path, $"the file is {length} bytes; files over 2 GiB are not supported");
+        using var data = SKData.Create(path)
+            ?? throw new ImageDecodeException(path, "cannot read the file (it could not be mapped into memory)");
+        return Decode(data, path);
+    }
+
+    /// <summary><see cref="DecodeFile"/> for an encoded image held in memory.</summary>
+    internal static DecodedImage DecodeEncoded(byte[] encoded, string displayName)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         if (encoded.Length == 0)
             throw new ImageDecodeException(displayName, "the file is empty");
-
         using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data)
-            ?? throw new ImageDecodeException(displayName, "not a recognised image format (expected JPEG, PNG, BMP or WebP), or its header is truncated");
+        return Decode(data, displayName);
+    }
+
+    private static unsafe DecodedImage Decode(SKData data, string displayName)
+    {
+        ReadOnlySpan<byte> encoded = data.AsSpan();
+        if (NetpbmDecoder.IsNetpbm(encoded))
+            return NetpbmDecoder.Decode(encoded, displayName, DecodeBudget.Shared);
+
+        using var codec = SKCodec.Create(data);
+        if (codec == null)
+        {
+            // libpng and Skia's BMP reader refuse very long sides before Skia can report a size: name the size then.
+            if (ImageHeader.Size(encoded) is { } size)
+                ImageLimits.Check(displayName, size.Width, size.Height);
+            throw new ImageDecodeException(displayName, $"not a recognised image format (expected {Formats}), or its header is truncated");
+        }
 
         SKEncodedImageFormat format = codec.EncodedFormat;
         if (format is not (SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Png or SKEncodedImageFormat.Bmp or SKEncodedImageFormat.Webp))
-            throw new ImageDecodeException(displayName, $"{format} images are not supported: OpenCV's imread, which mmpretrain loads images with, cannot read them (use JPEG, PNG, BMP or WebP)");
+            throw new ImageDecodeException(displayName, $"{format} images are not supported: OpenCV's imread, which mmpretrain loads images with, cannot read them (use {Formats})");
+
+        int width = codec.Info.Width, height = codec.Info.Height;
+        ImageLimits.Check(displayName, width, height);
 
         // Skia cannot be relied on to notice these: it reports success for a truncated progressive JPEG (with pixels
         // that differ from OpenCV's), and for a PNG cut after its last IDAT, which OpenCV refuses.
@@ -70,34 +115,23 @@ public static class ImageDecoder
         if (format == SKEncodedImageFormat.Png && !PngStructure.HasEnd(encoded))
             throw new ImageDecodeException(displayName, "the PNG data ends before its IEND chunk (the file is truncated)");
 
-        int width = codec.Info.Width, height = codec.Info.Height;
-        if (width <= 0 || height <= 0)
-            throw new ImageDecodeException(displayName, $"invalid image size {width}x{height}");
-        if ((long)width * height > MaxPixels)
-            throw new ImageDecodeException(displayName, $"{width}x{height} is larger than the {MaxPixels}-pixel limit");
-
         // Unpremultiplied so that colour survives under any alpha (OpenCV drops alpha without touching colour);
         // a null colour space so that Skia does no colour conversion, as OpenCV does none.
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul, null);
-        byte[] rgba = new byte[info.BytesSize64];
-        SKCodecResult result;
-        unsafe
+        var image = DecodedImage.Allocate(width, height, 4, DecodeBudget.Shared);
+        try
         {
-            fixed (byte* p = rgba)
-                result = codec.GetPixels(info, (IntPtr)p);
+            SKCodecResult result = codec.GetPixels(info, (IntPtr)image.Data);
+            if (result != SKCodecResult.Success)
+                throw new ImageDecodeException(displayName, Describe(result, format));
+            image.Orientation = ExifOrientation.Read(encoded);
+            return image;
         }
-        if (result != SKCodecResult.Success)
-            throw new ImageDecodeException(displayName, Describe(result, format));
-
-        var image = new RgbImage(width, height);
-        byte[] rgb = image.Pixels;
-        for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
+        catch
         {
-            rgb[j] = rgba[i];
-            rgb[j + 1] = rgba[i + 1];
-            rgb[j + 2] = rgba[i + 2];
+            image.Dispose();
+            throw;
         }
-        return ExifOrientation.Apply(image, ExifOrientation.Read(encoded));
     }
 
     // OpenCV returns a partly grey image for a truncated JPEG and mmpretrain would classify it; refusing it is

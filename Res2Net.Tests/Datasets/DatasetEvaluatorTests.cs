@@ -142,6 +142,25 @@ public class DatasetEvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void ExtremeImagesAreEvaluatedOrSkippedWithoutStoppingTheRun()
+    {
+        // A 12000 x 1 strip resizes to 3072000 x 256 (once an exception that ended the whole run); a PPM is decoded as
+        // OpenCV decodes it; a side past OpenCV's 2^20 is skipped with its reason like any unreadable image.
+        string dir = TempDir();
+        File.Copy(Imaging.FormatFixtures.Path("wide-12000x1.png"), Path.Combine(dir, "wide.png"));
+        File.Copy(Imaging.FormatFixtures.Path("p6-37x23.ppm"), Path.Combine(dir, "small.ppm"));
+        File.WriteAllBytes(Path.Combine(dir, "long.bmp"), Imaging.ExtremeAspectRatioTests.Bmp(1_048_577, 1));
+        File.WriteAllText(Path.Combine(dir, "val.txt"), "wide.png 1\nlong.bmp 2\nsmall.ppm 3\n");
+
+        var result = new DatasetEvaluator(Network.Value).Evaluate(ImageDataset.Open(dir, Path.Combine(dir, "val.txt")));
+
+        Assert.Equal(new[] { "wide.png", "small.ppm" }, result.Samples.Select(s => s.RelativePath));
+        var skipped = Assert.Single(result.Skipped);
+        Assert.Equal("long.bmp", skipped.RelativePath);
+        Assert.Contains("1048577x1", skipped.Reason);
+    }
+
+    [Fact]
     public void WhenNoImageCanBeReadTheAccuracyIsNotANumber()
     {
         string dir = TempDir();
