@@ -35,7 +35,7 @@ internal readonly unsafe struct PixelView
     /// <summary>
     /// The upright view of a <paramref name="width"/> x <paramref name="height"/> buffer, row-major with
     /// <paramref name="bytesPerPixel"/> bytes a pixel (RGB first), under EXIF <paramref name="orientation"/> 1-8
-    /// (the mapping of <see cref="ExifOrientation.Apply"/>).
+    /// (orientations 5-8 are a transpose followed by a flip).
     /// </summary>
     public static PixelView Oriented(byte* data, int width, int height, int bytesPerPixel, int orientation)
     {
