@@ -12,8 +12,9 @@ namespace Res2Net.Benchmarks;
 /// Peak memory of <c>res2net predict</c> and <c>res2net test</c> on very large images, each in a fresh process
 /// because the peak working set (VmHWM) is the process's own high-water mark:
 /// <list type="bullet">
-/// <item><c>--memory make DIR [COUNT] [SIDE]</c> writes COUNT copies of a SIDE x SIDE PNG (default 8 of 16000 x 16000,
-/// under 1 MB each, so the file costs nothing and the pixels everything) into DIR/images and an annotation file DIR/val.txt;</item>
+/// <item><c>--memory make DIR [COUNT] [SIDE] [png|jpg]</c> writes COUNT copies of a SIDE x SIDE PNG or baseline JPEG
+/// (default 8 PNGs of 16000 x 16000, under 1 MB each, so the file costs nothing and the pixels everything) into
+/// DIR/images and an annotation file DIR/val.txt;</item>
 /// <item><c>--memory predict|test DIR [MODEL]</c> loads the model with seeded weights (default res2net50-w14-s8) and
 /// runs what the command runs on them: <see cref="ImageClassifier.Run"/> in batches of 16 with its default decoding
 /// threads, or <see cref="DatasetEvaluator.Evaluate"/> with the command's defaults. It prints the peak working set,
@@ -29,20 +30,22 @@ internal static class DecodeMemory
         {
             int count = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
             int side = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 16000;
-            Make(args[1], count, side, output);
+            bool jpeg = args.Length > 4 && args[4] == "jpg";
+            Make(args[1], count, side, jpeg, output);
             return 0;
         }
         if (args.Length >= 2 && args[0] is "predict" or "test")
             return Measure(args[0], args[1], args.Length > 2 ? args[2] : "res2net50-w14-s8", output);
-        output.WriteLine("usage: --memory make DIR [COUNT] [SIDE] | --memory predict|test DIR [MODEL]");
+        output.WriteLine("usage: --memory make DIR [COUNT] [SIDE] [png|jpg] | --memory predict|test DIR [MODEL]");
         return 2;
     }
 
-    private static void Make(string dir, int count, int side, TextWriter output)
+    private static void Make(string dir, int count, int side, bool jpeg, TextWriter output)
     {
         string images = Path.Combine(dir, "images");
         Directory.CreateDirectory(images);
-        string first = Path.Combine(images, "large-0.png");
+        string extension = jpeg ? ".jpg" : ".png";
+        string first = Path.Combine(images, "large-0" + extension);
         // Smooth gradients with a few hard edges: large pixels, a small file (the decoder's cost is the pixels).
         using (var bitmap = new SKBitmap(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Opaque)))
         {
@@ -61,11 +64,11 @@ internal static class DecodeMemory
                 }
             }
             using var stream = File.Create(first);
-            bitmap.Encode(stream, SKEncodedImageFormat.Png, 100);
+            bitmap.Encode(stream, jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, 90);
         }
-        for (int i = 1; i < count; i++) File.Copy(first, Path.Combine(images, $"large-{i}.png"), overwrite: true);
-        File.WriteAllLines(Path.Combine(dir, "val.txt"), Enumerable.Range(0, count).Select(i => $"images/large-{i}.png {i % 10}"));
-        output.WriteLine($"{count} x {side}x{side} PNG ({new FileInfo(first).Length / 1e6:0.0} MB each) in {images}");
+        for (int i = 1; i < count; i++) File.Copy(first, Path.Combine(images, $"large-{i}{extension}"), overwrite: true);
+        File.WriteAllLines(Path.Combine(dir, "val.txt"), Enumerable.Range(0, count).Select(i => $"images/large-{i}{extension} {i % 10}"));
+        output.WriteLine($"{count} x {side}x{side} {(jpeg ? "JPEG" : "PNG")} ({new FileInfo(first).Length / 1e6:0.0} MB each) in {images}");
     }
 
     private static int Measure(string mode, string dir, string model, TextWriter output)
@@ -94,7 +97,7 @@ internal static class DecodeMemory
         int images;
         if (mode == "predict")
         {
-            var files = Directory.GetFiles(Path.Combine(dir, "images"), "*.png").Order(StringComparer.Ordinal).ToList();
+            var files = Directory.GetFiles(Path.Combine(dir, "images")).Order(StringComparer.Ordinal).ToList();
             var classifier = new ImageClassifier(network, ClassNames.For(info));
             // As PredictCommand: one batch at a time.
             for (int start = 0; start < files.Count; start += classifier.BatchSize)

@@ -33,7 +33,7 @@ public static class ExifOrientation
         if (orientation == 1)
             return image;
         fixed (byte* p = image.Pixels)
-            return PixelView.Oriented(p, image.Width, image.Height, 3, orientation).ToRgbImage();
+            return PixelView.Copy(PixelView.Oriented(p, image.Width, image.Height, 3, orientation));
     }
 
     /// <summary>

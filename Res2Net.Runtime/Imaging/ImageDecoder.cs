@@ -52,9 +52,11 @@ public static class ImageDecoder
 
     /// <summary>
     /// Decodes the file into native memory held against the decode budget; dispose it to free both. The file is mapped
-    /// into memory rather than read into a managed array, so it costs no garbage-collected memory either.
+    /// into memory rather than read into a managed array, so it costs no garbage-collected memory either. With
+    /// <paramref name="streamRows"/>, a JPEG without an EXIF rotation is decoded row by row as the rows are read
+    /// (<see cref="ScanlineImage"/>), for a reader that reads each row once, top to bottom.
     /// </summary>
-    internal static DecodedImage DecodeFile(string path)
+    internal static DecodedImage DecodeFile(string path, bool streamRows = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         long length;
@@ -71,28 +73,48 @@ public static class ImageDecoder
             throw new ImageDecodeException(path, "the file is empty");
         if (length > int.MaxValue)
             throw new ImageDecodeException(path, $"the file is {length} bytes; files over 2 GiB are not supported");
-        using var data = SKData.Create(path)
+        var data = SKData.Create(path)
             ?? throw new ImageDecodeException(path, "cannot read the file (it could not be mapped into memory)");
-        return Decode(data, path);
+        return Decode(data, path, streamRows);
     }
 
     /// <summary><see cref="DecodeFile"/> for an encoded image held in memory.</summary>
-    internal static DecodedImage DecodeEncoded(byte[] encoded, string displayName)
+    internal static DecodedImage DecodeEncoded(byte[] encoded, string displayName, bool streamRows = false)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         if (encoded.Length == 0)
             throw new ImageDecodeException(displayName, "the file is empty");
-        using var data = SKData.CreateCopy(encoded);
-        return Decode(data, displayName);
+        return Decode(SKData.CreateCopy(encoded), displayName, streamRows);
     }
 
-    private static unsafe DecodedImage Decode(SKData data, string displayName)
+    /// <summary>Decodes <paramref name="data"/>, which is disposed here unless the returned image streams from it.</summary>
+    private static DecodedImage Decode(SKData data, string displayName, bool streamRows)
     {
+        SKCodec? codec = null;
+        DecodedImage? image = null;
+        try
+        {
+            image = Decode(data, displayName, streamRows, out codec);
+            return image;
+        }
+        finally
+        {
+            if (image is not ScanlineImage)
+            {
+                codec?.Dispose();
+                data.Dispose();
+            }
+        }
+    }
+
+    private static unsafe DecodedImage Decode(SKData data, string displayName, bool streamRows, out SKCodec? codec)
+    {
+        codec = null;
         ReadOnlySpan<byte> encoded = data.AsSpan();
         if (NetpbmDecoder.IsNetpbm(encoded))
             return NetpbmDecoder.Decode(encoded, displayName, DecodeBudget.Shared);
 
-        using var codec = SKCodec.Create(data);
+        codec = SKCodec.Create(data);
         if (codec == null)
         {
             // libpng and Skia's BMP reader refuse very long sides before Skia can report a size: name the size then.
@@ -118,13 +140,23 @@ public static class ImageDecoder
         // Unpremultiplied so that colour survives under any alpha (OpenCV drops alpha without touching colour);
         // a null colour space so that Skia does no colour conversion, as OpenCV does none.
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul, null);
-        var image = DecodedImage.Allocate(width, height, 4, DecodeBudget.Shared);
+        int orientation = ExifOrientation.Read(encoded);
+        if (streamRows && orientation == 1 && format == SKEncodedImageFormat.Jpeg)
+        {
+            // A progressive JPEG is held whole inside libjpeg (every coefficient until the last scan); a baseline one
+            // only a few rows at a time.
+            long held = JpegStructure.IsProgressive(encoded) ? (long)width * height : (long)width * Math.Min(height, 64);
+            if (ScanlineImage.TryStart(data, codec, info, displayName, DecodeBudget.Shared, held) is { } rows)
+                return rows;
+        }
+
+        var image = BufferedImage.Allocate(width, height, 4, DecodeBudget.Shared);
         try
         {
             SKCodecResult result = codec.GetPixels(info, (IntPtr)image.Data);
             if (result != SKCodecResult.Success)
                 throw new ImageDecodeException(displayName, Describe(result, format));
-            image.Orientation = ExifOrientation.Read(encoded);
+            image.Orientation = orientation;
             return image;
         }
         catch

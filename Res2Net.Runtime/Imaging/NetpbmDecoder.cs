@@ -19,7 +19,7 @@ internal static class NetpbmDecoder
     public static bool IsNetpbm(ReadOnlySpan<byte> f) => f.Length >= 3 && f[0] == 'P' && f[1] is >= (byte)'1' and <= (byte)'6' && IsSpace(f[2]);
 
     /// <summary>Decodes a file that <see cref="IsNetpbm"/> accepted, checking its size against <see cref="ImageLimits"/> first.</summary>
-    public static unsafe DecodedImage Decode(ReadOnlySpan<byte> f, string displayName, DecodeBudget budget)
+    public static unsafe BufferedImage Decode(ReadOnlySpan<byte> f, string displayName, DecodeBudget budget)
     {
         char kind = (char)f[1];
         if (kind is '1' or '4')
@@ -38,7 +38,7 @@ internal static class NetpbmDecoder
         if (binary && f.Length - reader.Position < samples * sampleBytes)
             throw new ImageDecodeException(displayName, "the Netpbm data ends early (the file is truncated)");
 
-        var image = DecodedImage.Allocate(width, height, 3, budget);
+        var image = BufferedImage.Allocate(width, height, 3, budget);
         try
         {
             byte* d = image.Data;

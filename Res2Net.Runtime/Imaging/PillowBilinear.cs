@@ -32,7 +32,7 @@ public static class PillowBilinear
     /// Pillow skips an axis whose size does not change; the filter is then the identity (weights 2^22 and 0, so each
     /// output byte is its input byte), so running the pass anyway gives the same bytes.
     /// </remarks>
-    internal static RgbImage ResizeWindow(in PixelView source, int width, int height, CropBox window)
+    internal static RgbImage ResizeWindow<TSource>(TSource source, int width, int height, CropBox window) where TSource : IRowSource
     {
         if (width <= 0 || height <= 0)
             throw new ArgumentOutOfRangeException(nameof(width), $"target size must be positive, got {width}x{height}");
@@ -110,7 +110,7 @@ public static class PillowBilinear
     }
 
     /// <summary>Rows [firstRow, firstRow + dst.Height) of <paramref name="src"/>, filtered along x into <paramref name="dst"/>.</summary>
-    private static unsafe void Horizontal(in PixelView src, Coefficients c, int firstRow, RgbImage dst)
+    private static unsafe void Horizontal<TSource>(TSource src, Coefficients c, int firstRow, RgbImage dst) where TSource : IRowSource
     {
         long stepX = src.StepX;
         int outWidth = dst.Width;
@@ -119,7 +119,7 @@ public static class PillowBilinear
             byte* d = d0;
             for (int y = 0; y < dst.Height; y++)
             {
-                byte* row = src.At(0, firstRow + y);
+                byte* row = src.Row(firstRow + y);
                 for (int x = 0; x < outWidth; x++, d += 3)
                 {
                     int r = 1 << (PrecisionBits - 1), g = r, b = r;

@@ -5,7 +5,7 @@ namespace Res2Net.Runtime.Imaging;
 /// <c>Origin + x * StepX + y * StepY</c>, its red, green and blue bytes in order. A decoded image is resized straight
 /// from its buffer this way, so a rotated photo needs no rotated copy. The memory must stay pinned while the view is used.
 /// </summary>
-internal readonly unsafe struct PixelView
+internal readonly unsafe struct PixelView : IRowSource
 {
     private PixelView(byte* origin, long stepX, long stepY, int width, int height)
     {
@@ -32,6 +32,8 @@ internal readonly unsafe struct PixelView
 
     public byte* At(int x, int y) => Origin + x * StepX + y * StepY;
 
+    public byte* Row(int y) => Origin + y * StepY;
+
     /// <summary>
     /// The upright view of a <paramref name="width"/> x <paramref name="height"/> buffer, row-major with
     /// <paramref name="bytesPerPixel"/> bytes a pixel (RGB first), under EXIF <paramref name="orientation"/> 1-8
@@ -56,17 +58,18 @@ internal readonly unsafe struct PixelView
         };
     }
 
-    /// <summary>A copy of the upright pixels.</summary>
-    public RgbImage ToRgbImage()
+    /// <summary>A copy of the upright pixels of <paramref name="source"/>, read row by row.</summary>
+    public static RgbImage Copy<TSource>(TSource source) where TSource : IRowSource
     {
-        var image = new RgbImage(Width, Height);
+        var image = new RgbImage(source.Width, source.Height);
+        long step = source.StepX;
         fixed (byte* dst = image.Pixels)
         {
             byte* d = dst;
-            for (int y = 0; y < Height; y++)
+            for (int y = 0; y < source.Height; y++)
             {
-                byte* s = Origin + y * StepY;
-                for (int x = 0; x < Width; x++, s += StepX, d += 3)
+                byte* s = source.Row(y);
+                for (int x = 0; x < source.Width; x++, s += step, d += 3)
                 {
                     d[0] = s[0];
                     d[1] = s[1];

@@ -9,45 +9,32 @@ public static class Preprocessor
 {
     /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageDecoder"/>) and preprocesses it.</summary>
     /// <exception cref="ImageDecodeException">The image cannot be decoded, or is too large or too elongated to preprocess.</exception>
-    public static float[] Run(string path, PreprocessConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        var result = new float[config.TensorLength];
-        Run(path, config, result);
-        return result;
-    }
+    public static float[] Run(string path, PreprocessConfig config) => Allocating(config, tensor => Run(path, config, tensor));
 
     /// <summary>
     /// Decodes <paramref name="path"/> and writes its network input into <paramref name="destination"/>. The full-size
     /// pixels exist only in native memory held against the decode budget (<see cref="ImageLimits"/>) and are freed
-    /// before this returns; only the centre crop of the resize is computed (see <see cref="PillowBilinear"/>).
+    /// before this returns, or, for an upright baseline JPEG, are streamed from the decoder a few rows at a time
+    /// (<see cref="ScanlineImage"/>); only the centre crop of the resize is computed (see <see cref="PillowBilinear"/>).
     /// </summary>
     /// <exception cref="ImageDecodeException">The image cannot be decoded, or is too large or too elongated to preprocess.</exception>
     public static void Run(string path, PreprocessConfig config, Span<float> destination)
     {
         CheckArguments(config, destination);
-        using DecodedImage image = ImageDecoder.DecodeFile(path);
-        Run(image.View, config, destination, path);
+        using DecodedImage image = ImageDecoder.DecodeFile(path, streamRows: true);
+        Run(image, config, destination, path);
     }
 
     /// <summary><see cref="Run(string, PreprocessConfig, Span{float})"/> for an encoded image held in memory.</summary>
     internal static void Run(byte[] encoded, string displayName, PreprocessConfig config, Span<float> destination)
     {
         CheckArguments(config, destination);
-        using DecodedImage image = ImageDecoder.DecodeEncoded(encoded, displayName);
-        Run(image.View, config, destination, displayName);
+        using DecodedImage image = ImageDecoder.DecodeEncoded(encoded, displayName, streamRows: true);
+        Run(image, config, destination, displayName);
     }
 
     /// <summary>The network input for <paramref name="image"/>: 3 x CropHeight x CropWidth floats, CHW, RGB.</summary>
-    public static float[] Run(RgbImage image, PreprocessConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        var result = new float[config.TensorLength];
-        Run(image, config, result);
-        return result;
-    }
+    public static float[] Run(RgbImage image, PreprocessConfig config) => Allocating(config, tensor => Run(image, config, tensor));
 
     /// <summary>Writes the network input into <paramref name="destination"/>, which must hold exactly <see cref="PreprocessConfig.TensorLength"/> floats.</summary>
     public static unsafe void Run(RgbImage image, PreprocessConfig config, Span<float> destination)
@@ -62,7 +49,7 @@ public static class Preprocessor
     /// ResizeEdge, CenterCrop and Normalize, with only the crop's part of the resize computed. <paramref name="path"/>
     /// names a decoded file in errors; null for an in-memory image.
     /// </summary>
-    private static void Run(in PixelView image, PreprocessConfig config, Span<float> destination, string? path)
+    private static void Run<TSource>(TSource image, PreprocessConfig config, Span<float> destination, string? path) where TSource : IRowSource
     {
         (long w, long h) = ShortEdgeSizeUnchecked(image.Width, image.Height, config.ResizeEdge);
         if (w > int.MaxValue || h > int.MaxValue)
@@ -78,6 +65,15 @@ public static class Preprocessor
             throw new InvalidOperationException($"centre crop of {w}x{h} gave {box}, not {config.CropWidth}x{config.CropHeight}");
         RgbImage cropped = PillowBilinear.ResizeWindow(image, (int)w, (int)h, box);
         Normalize(cropped, config.Mean, config.Std, destination);
+    }
+
+    private static float[] Allocating(PreprocessConfig config, Action<float[]> fill)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        var tensor = new float[config.TensorLength];
+        fill(tensor);
+        return tensor;
     }
 
     private static void CheckArguments(PreprocessConfig config, Span<float> destination)

@@ -107,6 +107,37 @@ public class ImageDecoderTests
         Assert.False(string.IsNullOrWhiteSpace(e.Reason));
     }
 
+    [Theory]
+    [MemberData(nameof(ImageFixtures.CorruptNames), MemberType = typeof(ImageFixtures))]
+    public void Preprocess_CorruptFile_IsRefusedForTheSameReasonAsDecode(string name)
+    {
+        // Preprocessor.Run(path) streams the rows of upright JPEGs and PNGs instead of decoding them whole; it must
+        // refuse exactly what Decode refuses.
+        string path = ImageFixtures.Path("corrupt/" + name);
+        var decode = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(path));
+        var preprocess = Assert.Throws<ImageDecodeException>(() => Preprocessor.Run(path, PreprocessConfig.ImageNet));
+        Assert.Equal(decode.Reason, preprocess.Reason);
+    }
+
+    [Fact]
+    public void Preprocess_JpegWhoseScanStopsEarly_GivesWhatDecodeGives()
+    {
+        // Half a baseline JPEG with an end-of-image marker glued on: libjpeg meets the marker mid-scan and fills the
+        // rest with grey (as it does for OpenCV), whether the rows are streamed (Preprocessor.Run) or decoded whole.
+        byte[] half = File.ReadAllBytes(ImageFixtures.Path("corrupt/truncated-half.jpg"));
+        string path = Path.Combine(Path.GetTempPath(), $"res2net-half-scan-{Guid.NewGuid():N}.jpg");
+        File.WriteAllBytes(path, [.. half, 0xFF, 0xD9]);
+        try
+        {
+            float[] streamed = Preprocessor.Run(path, PreprocessConfig.ImageNet);
+            Assert.Equal(Preprocessor.Run(ImageDecoder.Decode(path), PreprocessConfig.ImageNet), streamed);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Decode_TruncatedJpeg_IsRefused_ThoughOpenCvWouldReturnAGreyFilledImage()
     {
