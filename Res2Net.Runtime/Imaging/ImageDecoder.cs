@@ -16,6 +16,9 @@ public static class ImageDecoder
 {
     private const string Formats = "JPEG, PNG, BMP, WebP, PPM or PGM";
 
+    /// <summary>Larger images are refused before any pixel memory is allocated: <see cref="ImageLimits.MaxPixels"/>, which is where to set it.</summary>
+    public static long MaxPixels => ImageLimits.MaxPixels;
+
     /// <summary>Decodes the file at <paramref name="path"/>.</summary>
     /// <exception cref="ImageDecodeException">The file cannot be read, is not a supported image, is over a limit, or is truncated or corrupt.</exception>
     public static RgbImage Decode(string path)
