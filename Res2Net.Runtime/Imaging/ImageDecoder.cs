@@ -121,8 +121,7 @@ public static class ImageDecoder
         if (codec == null)
         {
             // libpng and Skia's BMP reader refuse very long sides before Skia can report a size: name the size then.
-            if (ImageHeader.Size(encoded) is { } size)
-                ImageLimits.Check(displayName, size.Width, size.Height);
+            ImageHeader.Read(encoded)?.Check(displayName);
             throw new ImageDecodeException(displayName, $"not a recognised image format (expected {Formats}), or its header is truncated");
         }
 
