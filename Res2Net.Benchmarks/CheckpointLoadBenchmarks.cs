@@ -11,7 +11,9 @@ namespace Res2Net.Benchmarks;
 /// <see cref="Streamed"/> reads one tensor at a time straight into the packed weights (<c>network.LoadCheckpoint(path)</c>).
 /// </summary>
 /// <remarks>
-/// MemoryDiagnoser's "Allocated" is the managed bytes allocated per load, not what is alive at once. The peak is
+/// MemoryDiagnoser's "Allocated" is the managed bytes allocated per load, not what is alive at once; since each
+/// iteration reloads the same network, it includes the fresh packed-weights buffer every reload builds beside the
+/// serving one (see <see cref="CompiledNetwork.Load(IReadOnlyDictionary{string, CheckpointTensor}, string)"/>). The peak is
 /// measured separately, once per case in the benchmark's own fresh process (so run it without <c>--inProcess</c>):
 /// the network is created (its packed buffer not yet touched), the kernel's peak-RSS mark is reset
 /// (<c>/proc/self/clear_refs</c>), the checkpoint is loaded, and the growth of the peak RSS (managed and native memory

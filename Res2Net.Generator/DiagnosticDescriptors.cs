@@ -36,13 +36,16 @@ namespace Res2Net.Generator
             "RN0009", "Invalid spec value", "Field '{0}' is {1}; expected {2}");
 
         public static readonly DiagnosticDescriptor DuplicateName = Error(
-            "RN0010", "Duplicate network", "Network {0} '{1}' is already defined by {2}; each spec needs a unique name and class name");
+            "RN0010", "Duplicate network", "The {0} {1} is already used by {2} as its {3}; Res2NetModels.Create takes a name or a class name, so no two networks may share one (class names also may not differ only in case)");
 
         public static readonly DiagnosticDescriptor DuplicateField = Error(
             "RN0011", "Duplicate spec field", "Field '{0}' appears more than once");
 
         public static readonly DiagnosticDescriptor NetworkTooLarge = Error(
-            "RN0012", "Network too large", "The network needs {0} floats of {1}, more than the 2^31 - 1 a buffer may hold; reduce input_size or channels");
+            "RN0012", "Network too large", "The network is too large to compile: {0}; reduce input_size, the channels or the blocks");
+
+        public static readonly DiagnosticDescriptor InvalidNamespace = Error(
+            "RN0013", "Invalid Res2NetNamespace", "The MSBuild property Res2NetNamespace is {0}; expected a C# namespace: identifiers of ASCII letters, digits and '_', not keywords, joined by dots");
 
         public static DiagnosticDescriptor ById(string id) => id switch
         {
@@ -58,6 +61,7 @@ namespace Res2Net.Generator
             "RN0010" => DuplicateName,
             "RN0011" => DuplicateField,
             "RN0012" => NetworkTooLarge,
+            "RN0013" => InvalidNamespace,
             _ => throw new ArgumentOutOfRangeException(nameof(id), id, "unknown diagnostic id"),
         };
 

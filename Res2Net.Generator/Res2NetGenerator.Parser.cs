@@ -5,8 +5,10 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis.Text;
+using Res2Net.Generator.Emitting;
 using Res2Net.Generator.Model;
 using Res2Net.Generator.Parsing;
+using Res2Net.Generator.Planning;
 
 namespace Res2Net.Generator
 {
@@ -52,8 +54,10 @@ namespace Res2Net.Generator
         internal static ParsedSpec ParseSpec(string path, SourceText text)
         {
             var parser = new SpecParser(path, text);
-            var spec = parser.Parse();
-            return new ParsedSpec(parser.Diagnostics.Count == 0 ? spec : null, parser.Diagnostics.ToEquatableArray());
+            var (spec, locations) = parser.Parse();
+            return parser.Diagnostics.Count == 0
+                ? new ParsedSpec(spec, locations, default)
+                : new ParsedSpec(null, null, parser.Diagnostics.ToEquatableArray());
         }
 
         private sealed class SpecParser
@@ -69,7 +73,7 @@ namespace Res2Net.Generator
 
             public List<DiagnosticInfo> Diagnostics { get; } = new();
 
-            public NetworkSpec? Parse()
+            public (NetworkSpec? Spec, SpecLocations? Locations) Parse()
             {
                 JsonNode root;
                 try
@@ -78,14 +82,14 @@ namespace Res2Net.Generator
                 }
                 catch (JsonSyntaxException e)
                 {
-                    Report(DiagnosticDescriptors.MalformedJson, e.Position, 1, Path.GetFileName(_path), e.Message);
-                    return null;
+                    Report(DiagnosticDescriptors.MalformedJson, e.Position, 1, CSharpText.Quoted(Path.GetFileName(_path)), e.Message);
+                    return (null, null);
                 }
 
                 if (root.Kind != JsonKind.Object)
                 {
                     Report(DiagnosticDescriptors.WrongType, root, "(root)", "an object", root.KindName);
-                    return null;
+                    return (null, null);
                 }
 
                 var fields = new Dictionary<string, JsonProperty>(StringComparer.Ordinal);
@@ -107,12 +111,22 @@ namespace Res2Net.Generator
                 }
 
                 string? name = ReadString(fields, root, "name", required: true);
+                if (name != null) name = CheckText(fields["name"].Value, "name", name, MaxNameLength);
                 string? className = ReadString(fields, root, "class_name", required: false);
-                if (className != null && !IsIdentifier(className))
+                bool classNameFromFile = className == null && !fields.ContainsKey("class_name");
+                if (className != null && ClassNameProblem(className) is string classProblem)
                 {
-                    Report(DiagnosticDescriptors.InvalidValue, fields["class_name"].Value, "class_name", Quote(className), "a C# identifier");
+                    Report(DiagnosticDescriptors.InvalidValue, fields["class_name"].Value, "class_name", CSharpText.Quoted(className), classProblem);
                 }
-                className ??= ClassNameFromFile(_path);
+                if (classNameFromFile)
+                {
+                    className = ClassNameFromFile(_path);
+                    if (ClassNameProblem(className) is string fileProblem)
+                    {
+                        Report(DiagnosticDescriptors.InvalidValue, root.Start, 1, "class_name (taken from the file name)",
+                            CSharpText.Quoted(className), fileProblem + "; set 'class_name'");
+                    }
+                }
 
                 int depth = 0;
                 int[]? blocks = null;
@@ -164,7 +178,7 @@ namespace Res2Net.Generator
                 if (stemText == "deep") stem = StemKind.Deep;
                 else if (stemText != null && stemText != "plain")
                 {
-                    Report(DiagnosticDescriptors.InvalidValue, fields["stem"].Value, "stem", Quote(stemText), "\"plain\" or \"deep\"");
+                    Report(DiagnosticDescriptors.InvalidValue, fields["stem"].Value, "stem", CSharpText.Quoted(stemText), "\"plain\" or \"deep\"");
                 }
 
                 bool avgDown = ReadBool(fields, "avg_down") ?? false;
@@ -221,12 +235,64 @@ namespace Res2Net.Generator
                     classNames = ReadClassNames(classField.Value, numClasses) ?? classNames;
                 }
 
-                if (Diagnostics.Count > 0) return null;
-                return new NetworkSpec(
-                    name!, className, _path, depth, blocks!.ToEquatableArray(), baseWidth!.Value, scales!.Value, stem, avgDown,
+                if (Diagnostics.Count > 0) return (null, null);
+                var spec = new NetworkSpec(
+                    name!, className!, _path, depth, blocks!.ToEquatableArray(), baseWidth!.Value, scales!.Value, stem, avgDown,
                     stemChannels ?? 64, bc, numClasses!.Value, inputSize![0], inputSize[1], url, sha,
                     resizeEdge, mean.ToEquatableArray(), std.ToEquatableArray(), classNames.ToEquatableArray());
+
+                // A spec is valid only if it can be planned: every shape, offset and count must fit the types the
+                // emitted code and the runtime use. Planning takes milliseconds, so it is tried here, where the
+                // JSON locations are known, and the spec is refused with RN0012 instead of reaching the emitter.
+                NetworkPlan plan;
+                try
+                {
+                    plan = Plan(spec);
+                }
+                catch (PlanTooLargeException e)
+                {
+                    Report(DiagnosticDescriptors.NetworkTooLarge, inputField!.Value, e.Message);
+                    return (null, null);
+                }
+                var clash = plan.Layers.FirstOrDefault(l => l.Method == className);
+                if (clash != null)
+                {
+                    string problem = $"a name other than the method of layer {clash.Module}";
+                    if (classNameFromFile) Report(DiagnosticDescriptors.InvalidValue, root.Start, 1, "class_name (taken from the file name)", CSharpText.Quoted(className!), problem + "; set 'class_name'");
+                    else Report(DiagnosticDescriptors.InvalidValue, fields["class_name"].Value, "class_name", CSharpText.Quoted(className!), problem);
+                    return (null, null);
+                }
+
+                var locations = new SpecLocations(
+                    Span(fields["name"].Value),
+                    classNameFromFile ? SourceSpan.In(_text, root.Start, 1) : Span(fields["class_name"].Value),
+                    classNameFromFile);
+                return (spec, locations);
             }
+
+            /// <summary>
+            /// Text that reaches generated code, messages and terminals: refused if it holds a character no one
+            /// types on purpose into a name (a control character or line break, a bidirectional control, a lone
+            /// surrogate), or is longer than <paramref name="maxLength"/>.
+            /// </summary>
+            private string? CheckText(JsonNode node, string field, string value, int maxLength)
+            {
+                int bad = CSharpText.FirstUnsafe(value);
+                if (bad >= 0)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, node, field, CSharpText.Quoted(value),
+                        $"text without control characters, line breaks or bidirectional controls (U+{(int)value[bad]:X4} at character {bad})");
+                    return null;
+                }
+                if (value.Length > maxLength)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, node, field, $"{value.Length} characters long", $"at most {maxLength} characters");
+                    return null;
+                }
+                return value;
+            }
+
+            private SourceSpan Span(JsonNode node) => SourceSpan.In(_text, node.Start, Math.Max(node.Length, 1));
 
             private (string? Url, string? Sha) ReadCheckpoint(JsonNode node)
             {
@@ -241,9 +307,10 @@ namespace Res2Net.Generator
                     if (p.Name == "url")
                     {
                         url = ExpectString(p, "checkpoint.url");
-                        if (url != null && !(url.StartsWith("https://", StringComparison.Ordinal) || url.StartsWith("http://", StringComparison.Ordinal)))
+                        if (url != null && CheckpointUrl.Problem(url) is string problem)
                         {
-                            Report(DiagnosticDescriptors.InvalidValue, p.Value, "checkpoint.url", Quote(url), "an http:// or https:// URL");
+                            Report(DiagnosticDescriptors.InvalidValue, p.Value, "checkpoint.url", CSharpText.Quoted(url), problem);
+                            url = null;
                         }
                     }
                     else if (p.Name == "sha256")
@@ -251,7 +318,7 @@ namespace Res2Net.Generator
                         sha = ExpectString(p, "checkpoint.sha256");
                         if (sha != null && (sha.Length < 8 || sha.Length > 64 || !sha.All(IsLowerHex)))
                         {
-                            Report(DiagnosticDescriptors.InvalidValue, p.Value, "checkpoint.sha256", Quote(sha), "8 to 64 lowercase hex digits, the prefix of the file's SHA-256 (as in the file name)");
+                            Report(DiagnosticDescriptors.InvalidValue, p.Value, "checkpoint.sha256", CSharpText.Quoted(sha), "8 to 64 lowercase hex digits, the prefix of the file's SHA-256 (as in the file name)");
                         }
                     }
                     else
@@ -259,8 +326,8 @@ namespace Res2Net.Generator
                         Report(DiagnosticDescriptors.UnknownField, p.NameStart, p.NameLength, "checkpoint." + p.Name, "checkpoint.url, checkpoint.sha256");
                     }
                 }
-                if (url == null) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.url", "where the pretrained weights are downloaded from");
-                if (sha == null) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.sha256", "the SHA-256 prefix that the download must match");
+                if (url == null && !node.Properties.Any(p => p.Name == "url")) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.url", "where the pretrained weights are downloaded from");
+                if (sha == null && !node.Properties.Any(p => p.Name == "sha256")) Report(DiagnosticDescriptors.MissingField, node.Start, 1, "checkpoint.sha256", "the SHA-256 prefix that the download must match");
                 return (url, sha);
             }
 
@@ -342,7 +409,14 @@ namespace Res2Net.Generator
                         $"one name for each of the {n} classes (num_classes)");
                     return null;
                 }
-                return node.Items.Select(i => i.StringValue!).ToArray();
+                var names = new string[node.Items.Count];
+                bool ok = true;
+                for (int i = 0; i < names.Length; i++)
+                {
+                    names[i] = CheckText(node.Items[i], $"class_names[{i}]", node.Items[i].StringValue!, MaxNameLength)!;
+                    ok &= names[i] != null;
+                }
+                return ok ? names : null;
             }
 
             private string? ReadString(Dictionary<string, JsonProperty> fields, JsonNode root, string field, bool required)
@@ -448,25 +522,28 @@ namespace Res2Net.Generator
 
             private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, int start, int length, params string[] args)
             {
-                start = Math.Min(Math.Max(start, 0), _text.Length);
-                length = Math.Max(0, Math.Min(length, _text.Length - start));
-                var span = new TextSpan(start, length);
-                var lines = _text.Lines.GetLinePositionSpan(span);
-                Diagnostics.Add(new DiagnosticInfo(
-                    descriptor.Id, _path, start, length,
-                    lines.Start.Line, lines.Start.Character, lines.End.Line, lines.End.Character,
-                    args.ToEquatableArray()));
+                Diagnostics.Add(new DiagnosticInfo(descriptor.Id, _path, SourceSpan.In(_text, start, length), args.ToEquatableArray()));
             }
 
             private static string Expected(string field) => SpecFields.First(f => f.Name == field).Expected;
         }
 
-        private static string Quote(string s) => "\"" + s + "\"";
+        /// <summary>Longest <c>name</c> or class label a spec may give: far above any real one, small enough to print.</summary>
+        internal const int MaxNameLength = 256;
 
         private static bool IsLowerHex(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 
-        private static bool IsIdentifier(string s) =>
-            s.Length > 0 && (char.IsLetter(s[0]) || s[0] == '_') && s.All(c => char.IsLetterOrDigit(c) || c == '_');
+        /// <summary>Why <paramref name="className"/> cannot name a generated class, or null if it can.</summary>
+        internal static string? ClassNameProblem(string className)
+        {
+            if (CSharpText.IsKeyword(className)) return "a C# identifier that is not a keyword";
+            if (!CSharpText.IsPlainIdentifier(className))
+            {
+                return $"a C# identifier of at most {CSharpText.MaxIdentifierLength} ASCII letters, digits and '_', not starting with a digit";
+            }
+            if (EmittedNames.IsTaken(className)) return "a name that generated code does not already use (it declares or refers to this one)";
+            return null;
+        }
 
         /// <summary>
         /// <c>res2net50-w14-s8.json</c> becomes <c>Res2Net50W14S8</c>: the file name, not the long

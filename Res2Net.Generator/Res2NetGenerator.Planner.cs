@@ -20,7 +20,20 @@ namespace Res2Net.Generator
         /// Lowers a spec to a plan: mmpretrain's Res2Net (ResNet with Bottle2neck blocks, style 'pytorch':
         /// the stride sits on the 3×3 convs), eval mode, with every shape and buffer offset fixed.
         /// </summary>
-        internal static NetworkPlan Plan(NetworkSpec spec) => new PlanBuilder(spec).Build();
+        /// <exception cref="PlanTooLargeException">A buffer, offset or count does not fit (the parser reports it as RN0012).</exception>
+        internal static NetworkPlan Plan(NetworkSpec spec)
+        {
+            try
+            {
+                return new PlanBuilder(spec).Build();
+            }
+            catch (OverflowException)
+            {
+                // The generator is compiled with overflow checks, so no size or count can wrap around silently; the
+                // explicit limits (PlanTooLargeException.Fit) name the buffer, this catches what they do not.
+                throw new PlanTooLargeException("a shape, parameter or FLOP count exceeds the range of a 64-bit integer");
+            }
+        }
 
         private sealed class PlanBuilder
         {
@@ -53,7 +66,7 @@ namespace Res2Net.Generator
                 public int Width { get; }
 
                 /// <summary>Channels [start, start + count) of this tensor: a split, or a concat slot.</summary>
-                public Operand Slice(int start) => new(OperandKind.Arena, Id, start * Height * Width);
+                public Operand Slice(int start) => new(OperandKind.Arena, Id, PlanTooLargeException.Fit((long)start * Height * Width, "a split's offset"));
 
                 public Operand All => Slice(0);
             }
@@ -118,8 +131,9 @@ namespace Res2Net.Generator
             private Tensor Bottle2neck(string name, Tensor x, int inChannels, int outChannels, int stride, bool isStageBlock)
             {
                 int mid = outChannels / 4;
-                int width = (int)((long)mid * _spec.BaseWidth / _spec.BaseChannels);
+                int width = PlanTooLargeException.Fit((long)mid * _spec.BaseWidth / _spec.BaseChannels, $"{name}'s split width");
                 int scales = _spec.Scales;
+                PlanTooLargeException.Fit((long)width * scales * x.Height * x.Width, $"{name}.conv1's output");
 
                 var t1 = Conv($"{name}.conv1", $"{name}.bn1", Read(x.All), null, inChannels, width * scales, 1, 1, 0,
                     x.Height, x.Width, relu: true, residual: null, $"conv1 + bn1 + ReLU, then split into {scales} × {width} channels");
@@ -219,7 +233,7 @@ namespace Res2Net.Generator
                 if (kernel != 1 || stride != 1 || padding != 0 || second != null)
                 {
                     // Gathered into the receptive-field matrix before the GEMM (Gemm.Conv's per-thread scratch).
-                    _gather = Math.Max(_gather, (long)inChannels * kernel * kernel * op.GemmN);
+                    _gather = Math.Max(_gather, PlanTooLargeException.Fit((long)inChannels * kernel * kernel * op.GemmN, $"{conv}'s gathered input"));
                 }
                 Add(op);
             }
@@ -256,7 +270,7 @@ namespace Res2Net.Generator
             private Tensor NewTensor(int channels, int height, int width)
             {
                 // Written by the layer about to be added.
-                _tensors.Add(((long)channels * height * width, _layers.Count, _layers.Count));
+                _tensors.Add((PlanTooLargeException.Fit((long)channels * height * width, "a layer's output"), _layers.Count, _layers.Count));
                 return new Tensor(_tensors.Count - 1, channels, height, width);
             }
 
@@ -275,9 +289,10 @@ namespace Res2Net.Generator
 
             private int Reserve(long floats)
             {
-                long offset = _packed;
+                int offset = PlanTooLargeException.Fit(_packed, "the packed weights");
                 _packed = RoundUp(_packed + floats, ArenaAllocator.Alignment);
-                return (int)Math.Min(offset, int.MaxValue);
+                PlanTooLargeException.Fit(_packed, "the packed weights");
+                return offset;
             }
 
             private static StateDictEntry Entry(string key, params int[] shape) => new(key, shape.ToEquatableArray());
@@ -304,10 +319,9 @@ namespace Res2Net.Generator
                 var features = _features.Select(f => f with { Source = Fix(f.Source) }).ToList();
 
                 return new NetworkPlan(_spec, layers.ToEquatableArray(), _stateDict.ToEquatableArray(), features.ToEquatableArray(),
-                    _params, _flops, Checked(arena), _gather, Checked(_packed));
+                    _params, _flops, PlanTooLargeException.Fit(arena, "the activation arena"), _gather,
+                    PlanTooLargeException.Fit(_packed, "the packed weights"));
             }
-
-            private static int Checked(long floats) => floats > int.MaxValue ? -1 : (int)floats;
         }
 
         internal static int ConvOut(int size, int kernel, int stride, int padding) => (size + 2 * padding - kernel) / stride + 1;

@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
+using Res2Net.Generator.Emitting;
 using Res2Net.Generator.Model;
 
 namespace Res2Net.Generator
@@ -35,11 +36,20 @@ namespace Res2Net.Generator
                 .WithTrackingName(TrackingNames.Parse);
 
             // The namespace of the generated classes: Res2NetNamespace if the project sets it, else Res2Net.Models.
+            // It is written into every file, so a value that is not a namespace is reported and nothing is emitted.
             IncrementalValueProvider<string> ns = context.AnalyzerConfigOptionsProvider
                 .Select(static (options, _) =>
                     options.GlobalOptions.TryGetValue("build_property.Res2NetNamespace", out var value) && !string.IsNullOrWhiteSpace(value)
                         ? value.Trim()
                         : DefaultNamespace);
+
+            context.RegisterSourceOutput(ns, static (spc, space) =>
+            {
+                if (!CSharpText.IsNamespace(space))
+                {
+                    spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidNamespace, Location.None, CSharpText.Quoted(space)));
+                }
+            });
 
             // Report what the parser found wrong, located in the JSON.
             context.RegisterSourceOutput(parsed, static (spc, result) =>
@@ -48,9 +58,9 @@ namespace Res2Net.Generator
             });
 
             // Two specs may not claim one name or class name: the first (by path) wins, the others are reported.
+            // Only valid specs get here (the parser has also planned each once), so every one can be emitted.
             IncrementalValueProvider<(ImmutableArray<NetworkSpec> Unique, ImmutableArray<DiagnosticInfo> Duplicates)> unique = parsed
                 .Where(static p => p.Spec != null)
-                .Select(static (p, _) => p.Spec!)
                 .Collect()
                 .Select(static (specs, _) => Deduplicate(specs));
 
@@ -68,21 +78,15 @@ namespace Res2Net.Generator
             context.RegisterSourceOutput(plans.Combine(ns), static (spc, pair) =>
             {
                 var (plan, space) = pair;
-                if (plan.ArenaFloats < 0 || plan.PackedFloats < 0)
-                {
-                    string what = plan.ArenaFloats < 0 ? "activation arena" : "packed weights";
-                    spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NetworkTooLarge,
-                        Location.Create(plan.Spec.SpecPath, new TextSpan(0, 0), new LinePositionSpan(default, default)),
-                        "over 2^31", what));
-                    return;
-                }
-                spc.AddSource($"{plan.Spec.ClassName}.g.cs", SourceText.From(EmitNetwork(plan, space), Utf8NoBom));
+                if (!CSharpText.IsNamespace(space)) return;
+                spc.AddSource($"{CSharpText.Identifier(plan.Spec.ClassName)}.g.cs", SourceText.From(EmitNetwork(plan, space), Utf8NoBom));
             });
 
             // The registry that finds a network by name, over all unique specs.
             context.RegisterSourceOutput(unique.Combine(ns), static (spc, pair) =>
             {
                 var (u, space) = pair;
+                if (!CSharpText.IsNamespace(space)) return;
                 spc.AddSource("Res2NetModels.g.cs", SourceText.From(EmitRegistry(u.Unique, space), Utf8NoBom));
             });
         }
@@ -98,29 +102,42 @@ namespace Res2Net.Generator
             path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) &&
             !path.EndsWith(".schema.json", StringComparison.OrdinalIgnoreCase);
 
-        private static (ImmutableArray<NetworkSpec>, ImmutableArray<DiagnosticInfo>) Deduplicate(ImmutableArray<NetworkSpec> specs)
+        /// <summary>
+        /// Keeps the first spec (by path) of any that clash and reports the others at the clashing value.
+        /// <c>Res2NetModels.Create</c> takes a network's name or its class name, so the two share one space: no string
+        /// may be one network's name or class name and another's too. Class names also name the generated files
+        /// (<c>ClassName.g.cs</c>), which Roslyn and some file systems compare ignoring case.
+        /// </summary>
+        private static (ImmutableArray<NetworkSpec>, ImmutableArray<DiagnosticInfo>) Deduplicate(ImmutableArray<ParsedSpec> parsed)
         {
-            var seenName = new Dictionary<string, NetworkSpec>(StringComparer.Ordinal);
-            var seenClass = new Dictionary<string, NetworkSpec>(StringComparer.Ordinal);
+            var byKey = new Dictionary<string, (NetworkSpec Spec, string Role)>(StringComparer.Ordinal);
+            var byFile = new Dictionary<string, (NetworkSpec Spec, string Role)>(StringComparer.OrdinalIgnoreCase);
             var unique = ImmutableArray.CreateBuilder<NetworkSpec>();
             var duplicates = ImmutableArray.CreateBuilder<DiagnosticInfo>();
-            foreach (var spec in specs.OrderBy(s => s.SpecPath, StringComparer.Ordinal))
+            foreach (var p in parsed.OrderBy(p => p.Spec!.SpecPath, StringComparer.Ordinal))
             {
-                NetworkSpec? first = null;
-                string? what = null, value = null;
-                if (seenName.TryGetValue(spec.Name, out first)) (what, value) = ("name", spec.Name);
-                else if (seenClass.TryGetValue(spec.ClassName, out first)) (what, value) = ("class name", spec.ClassName);
-                if (first != null)
+                var (spec, at) = (p.Spec!, p.Locations!);
+                var clash = Clash(byKey, spec, spec.Name, "name", at.Name)
+                            ?? Clash(byKey, spec, spec.ClassName, "class name", at.ClassName)
+                            ?? Clash(byFile, spec, spec.ClassName, "class name", at.ClassName);
+                if (clash != null)
                 {
-                    duplicates.Add(new DiagnosticInfo(DiagnosticDescriptors.DuplicateName.Id, spec.SpecPath, 0, 0, 0, 0, 0, 0,
-                        new[] { what!, value!, System.IO.Path.GetFileName(first.SpecPath) }.ToEquatableArray()));
+                    duplicates.Add(clash);
                     continue;
                 }
-                seenName[spec.Name] = spec;
-                seenClass[spec.ClassName] = spec;
+                byKey[spec.Name] = (spec, "name");
+                byKey[spec.ClassName] = (spec, "class name");
+                byFile[spec.ClassName] = (spec, "class name");
                 unique.Add(spec);
             }
             return (unique.ToImmutable(), duplicates.ToImmutable());
+        }
+
+        private static DiagnosticInfo? Clash(Dictionary<string, (NetworkSpec Spec, string Role)> taken, NetworkSpec spec, string value, string role, SourceSpan at)
+        {
+            if (!taken.TryGetValue(value, out var owner)) return null;
+            return new DiagnosticInfo(DiagnosticDescriptors.DuplicateName.Id, spec.SpecPath, at,
+                new[] { role, CSharpText.Quoted(value), CSharpText.Quoted(System.IO.Path.GetFileName(owner.Spec.SpecPath)), owner.Role }.ToEquatableArray());
         }
     }
 }

@@ -29,11 +29,11 @@ internal static class BenchCommand
     public static Command Create(TextWriter stdout)
     {
         var model = ModelOptions.Model();
-        var batch = new Option<int>("--batch", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch", "-b") { Description = $"Images per forward, 1 to {CliLimits.MaxBatch}.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads", "-t")
         {
-            Description = "Threads for both engines: the compiled network's workers and ONNX Runtime's intra-op pool. Default: the number of cores.",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
+            Description = "Threads for both engines: the compiled network's workers and ONNX Runtime's intra-op pool. Default: the number of cores; at most " + CliLimits.MaxThreads + ".",
+            DefaultValueFactory = _ => Math.Min(Environment.ProcessorCount, CliLimits.MaxThreads),
         };
         var compare = new Option<string?>("--compare") { Description = "Also time another engine on the same weights and input: onnxruntime." };
         var checkpoint = new Option<FileInfo?>("--checkpoint", "-c") { Description = "Checkpoint to run. Default: the deterministic seeded weights (docs/seeded-weights.md)." };
@@ -46,11 +46,10 @@ internal static class BenchCommand
         };
         command.SetAction(parse =>
         {
-            int n = parse.GetValue(batch), t = parse.GetValue(threads), runs = parse.GetValue(iterations), warm = parse.GetValue(warmup);
-            if (n < 1) throw new CliException($"--batch must be at least 1, got {n}.");
-            if (t < 1) throw new CliException($"--threads must be at least 1, got {t}.");
-            if (runs < 1) throw new CliException($"--iterations must be at least 1, got {runs}.");
-            if (warm < 0) throw new CliException($"--warmup cannot be negative, got {warm}.");
+            int n = CliLimits.Check("--batch", parse.GetValue(batch), 1, CliLimits.MaxBatch);
+            int t = CliLimits.Check("--threads", parse.GetValue(threads), 1, CliLimits.MaxThreads);
+            int runs = CliLimits.Check("--iterations", parse.GetValue(iterations), 1, CliLimits.MaxIterations);
+            int warm = CliLimits.Check("--warmup", parse.GetValue(warmup), 0, CliLimits.MaxIterations);
             string? peer = parse.GetValue(compare);
             if (peer != null && !peer.Equals(OnnxRuntime, StringComparison.OrdinalIgnoreCase))
             {

@@ -31,11 +31,10 @@ internal static class CheckpointLocator
             throw new CliException($"{info.Name} has no pretrained checkpoint in its spec ({info.SpecFile}); pass one with --checkpoint FILE.");
         }
         stderr ??= Console.Error;
-        string path = PretrainedCheckpoints.CachePath(info, options);
-        if (File.Exists(path)) return path;
         try
         {
-            return Download(info, options, path, stderr);
+            string path = PretrainedCheckpoints.CachePath(info, options);
+            return File.Exists(path) ? path : Download(info, options, path, stderr);
         }
         catch (CheckpointDownloadException e)
         {
@@ -43,27 +42,57 @@ internal static class CheckpointLocator
         }
     }
 
-    /// <summary>Resolves the checkpoint and streams it into <paramref name="network"/>; says on <paramref name="stderr"/> what was loaded.</summary>
+    /// <summary>
+    /// Where the checkpoint is or will be, without downloading: the file the user named, else the cache path (none when
+    /// the network has no official checkpoint). Commands check that their outputs are not it before starting.
+    /// </summary>
+    public static string[] InputPaths(NetworkInfo info, FileInfo? explicitPath) =>
+        explicitPath != null ? [explicitPath.FullName]
+        : info.CheckpointUrl != null ? [PretrainedCheckpoints.CachePath(info, new PretrainedOptions())]
+        : [];
+
+    /// <summary>
+    /// Resolves the checkpoint and streams it into <paramref name="network"/>; says on <paramref name="stderr"/> what was
+    /// loaded. A cached file that cannot be read is reported with the advice to delete it.
+    /// </summary>
     public static CheckpointLoadResult Load(CompiledNetwork network, FileInfo? explicitPath, TextWriter stderr)
     {
         string path = Resolve(network.Info, explicitPath, stderr);
-        var result = network.LoadCheckpoint(path);
+        var result = explicitPath == null ? PretrainedCheckpoints.LoadCached(network, path) : network.LoadCheckpoint(path);
         stderr.WriteLine($"checkpoint: {result.SourcePath} ({result.Summary})");
         return result;
     }
 
+    /// <summary>Downloads into the cache, with a progress bar on a terminal and plain lines otherwise; a signal stops it cleanly.</summary>
     private static string Download(NetworkInfo info, PretrainedOptions options, string path, TextWriter stderr)
     {
         string url = PretrainedCheckpoints.Url(info, options);
-        bool terminal = stderr == Console.Error && !Console.IsErrorRedirected;
-        if (!terminal || !options.AllowDownload)
+        using var interruption = new DownloadInterruption();
+        try
         {
-            if (options.AllowDownload) stderr.WriteLine($"downloading {url}\n  to {path}");
-            string done = PretrainedCheckpoints.Ensure(info, options);
-            stderr.WriteLine($"downloaded {new FileInfo(done).Length:N0} bytes, sha256 prefix {info.CheckpointSha256 ?? "(none)"} verified");
-            return done;
+            bool terminal = stderr == Console.Error && !Console.IsErrorRedirected;
+            return terminal && options.AllowDownload
+                ? DownloadWithProgressBar(info, options, url, path, interruption.Token)
+                : DownloadWithProgressLines(info, options, url, path, stderr, interruption.Token);
         }
+        catch (OperationCanceledException) when (interruption.Signal != 0)
+        {
+            interruption.Exit(stderr);
+            throw;
+        }
+    }
 
+    private static string DownloadWithProgressLines(NetworkInfo info, PretrainedOptions options, string url, string path, TextWriter stderr,
+        CancellationToken cancellationToken)
+    {
+        if (options.AllowDownload) stderr.WriteLine($"downloading {url}\n  to {path}");
+        string done = PretrainedCheckpoints.Ensure(info, options with { Progress = new DownloadProgressLines(stderr) }, cancellationToken);
+        stderr.WriteLine($"downloaded {new FileInfo(done).Length:N0} bytes, sha256 prefix {info.CheckpointSha256 ?? "(none)"} verified");
+        return done;
+    }
+
+    private static string DownloadWithProgressBar(NetworkInfo info, PretrainedOptions options, string url, string path, CancellationToken cancellationToken)
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(Console.Error),
@@ -89,7 +118,7 @@ internal static class CheckpointLocator
                     }
                     task.Value = p.BytesReceived;
                 });
-                string done = PretrainedCheckpoints.Ensure(info, options with { Progress = progress });
+                string done = PretrainedCheckpoints.Ensure(info, options with { Progress = progress }, cancellationToken);
                 task.Value = task.MaxValue;
                 task.StopTask();
                 return done;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.IO;
 using Spectre.Console;
 
 namespace Res2Net.Cli.Commands;
@@ -15,14 +16,18 @@ internal static class ConvertCommand
     public static Command Create(TextWriter stdout)
     {
         var input = new Argument<FileInfo>("IN") { Description = "The checkpoint to convert (.pth in torch's zip or legacy format, or .safetensors)." };
-        var output = new Argument<FileInfo>("OUT") { Description = "The .safetensors file to write (replaced if it exists)." };
+        var output = new Argument<FileInfo>("OUT")
+        {
+            Description = "The .safetensors file to write. An existing safetensors file is replaced; any other file only with --force.",
+        };
         var mmpretrain = new Option<bool>("--mmpretrain-keys")
         {
             Description = "Rename the keys to mmpretrain's layout (backbone., head.fc., deep stem as stem.N) instead of keeping them as in IN.",
         };
+        var force = OutputOptions.Force();
         var command = new Command("convert", "Rewrite a checkpoint as safetensors: same tensors, same dtypes (float64 as float32), no pickle.")
         {
-            input, output, mmpretrain,
+            input, output, mmpretrain, force,
         };
         command.SetAction(parse =>
         {
@@ -31,10 +36,7 @@ internal static class ConvertCommand
             if (!source.Exists) throw new CliException($"checkpoint {source.FullName} does not exist.");
             if (!target.Extension.Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new CliException($"OUT must be a .safetensors file, got {target.Name}.");
-            if (string.Equals(source.FullName, target.FullName, StringComparison.Ordinal))
-                throw new CliException("IN and OUT are the same file; write the safetensors file elsewhere.");
-            if (target.Directory is { Exists: false } dir)
-                throw new CliException($"cannot write {target.FullName}: directory {dir.FullName} does not exist.");
+            OutputPath.Check(target.FullName, OutputKind.Safetensors, parse.GetValue(force), [source.FullName]);
 
             using var file = CheckpointFile.Open(source.FullName);
             bool rename = parse.GetValue(mmpretrain);

@@ -4,6 +4,7 @@ using Res2Net.Models;
 using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Export;
+using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Networks;
 using Spectre.Console;
 
@@ -20,7 +21,12 @@ internal static class ExportCommand
         {
             Description = "Export the deterministic seeded weights (docs/seeded-weights.md) instead of a checkpoint, e.g. to compare engines.",
         };
-        var output = new Option<FileInfo>("--out", "-o") { Description = "The .onnx file to write (replaced if it exists).", Required = true };
+        var output = new Option<FileInfo>("--out", "-o")
+        {
+            HelpName = "FILE.onnx",
+            Description = "The .onnx file to write. An existing ONNX model is replaced; any other file only with --force.",
+            Required = true,
+        };
         var keepBatchNorm = new Option<bool>("--keep-batchnorm")
         {
             Description = "Keep BatchNorm as BatchNormalization nodes with the checkpoint's tensors instead of folding it into the convolutions.",
@@ -30,9 +36,10 @@ internal static class ExportCommand
             Description = "Fix the batch size in the model's input and output shapes. Default: a symbolic 'batch' dimension.",
         };
 
+        var force = OutputOptions.Force();
         var command = new Command("export", "Write a network and its weights as an ONNX model (opset 13): input 'input' [N, 3, H, W], output 'logits' [N, classes].")
         {
-            model, checkpoint, seeded, output, keepBatchNorm, batch,
+            model, checkpoint, seeded, output, keepBatchNorm, batch, force,
         };
         command.SetAction(parse =>
         {
@@ -40,14 +47,16 @@ internal static class ExportCommand
             var file = parse.GetRequiredValue(output);
             var options = new OnnxExportOptions { FoldBatchNorm = !parse.GetValue(keepBatchNorm), BatchSize = parse.GetValue(batch) };
             if (options.BatchSize is < 1) throw new CliException($"--batch must be at least 1, got {options.BatchSize}.");
-            if (file.Directory is { Exists: false } dir) throw new CliException($"cannot write {file.FullName}: directory {dir.FullName} does not exist.");
 
             string source;
             Func<Stream, OnnxExportSummary> export;
             var explicitCheckpoint = parse.GetValue(checkpoint);
-            if (parse.GetValue(seeded))
+            bool useSeeded = parse.GetValue(seeded);
+            if (useSeeded && explicitCheckpoint != null) throw new CliException("give either --checkpoint FILE or --seeded, not both.");
+            string[] inputs = useSeeded ? [] : CheckpointLocator.InputPaths(info, explicitCheckpoint);
+            OutputPath.Check(file.FullName, OutputKind.Onnx, parse.GetValue(force), inputs);
+            if (useSeeded)
             {
-                if (explicitCheckpoint != null) throw new CliException("give either --checkpoint FILE or --seeded, not both.");
                 var tensors = SeededWeights.StateDict(info);
                 source = "seeded weights (docs/seeded-weights.md)";
                 export = stream => OnnxExporter.Export(info, tensors, stream, options);
@@ -60,20 +69,12 @@ internal static class ExportCommand
                 export = stream => OnnxExporter.Export(info, stateDict, stream, options);
             }
 
-            // Write beside the target and move into place, so a failed export never leaves a truncated model behind.
-            string partial = file.FullName + ".partial";
+            // A failed export never leaves a truncated model behind, nor touches the file that was there.
             OnnxExportSummary summary;
-            try
+            using (var writer = AtomicFileWriter.Create(file.FullName))
             {
-                using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                {
-                    summary = export(stream);
-                }
-                File.Move(partial, file.FullName, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(partial)) File.Delete(partial);
+                summary = export(writer.Stream);
+                writer.Commit();
             }
             Report(stdout, info, file, source, summary, options);
             return 0;

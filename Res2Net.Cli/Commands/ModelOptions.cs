@@ -11,6 +11,7 @@ internal static class ModelOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
+        HelpName = "NAME",
         Description = "Network to run, by mmpretrain name: " + string.Join(", ", Res2NetModels.All.Select(m => m.Name)) + ".",
         Required = true,
     };

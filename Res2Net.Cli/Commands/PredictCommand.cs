@@ -24,14 +24,18 @@ internal static class PredictCommand
         var checkpoint = ModelOptions.Checkpoint();
         var topk = new Option<int>("--topk", "-k") { Description = "How many classes to show per input.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print pred_label, pred_score, pred_class and the top-k per input as JSON." };
-        var saveLogits = new Option<FileInfo?>("--save-logits") { Description = "Also write all logits, [N, classes] float32, to this .npy file.", HelpName = "F.npy" };
+        var saveLogits = new Option<FileInfo?>("--save-logits")
+        {
+            Description = "Also write all logits, [N, classes] float32, to this .npy file. An existing .npy file is replaced; any other file only with --force.",
+            HelpName = "F.npy",
+        };
         var features = new Option<DirectoryInfo?>("--features")
         {
             HelpName = "DIR",
             Description =
                 "Also save feature maps (mmpretrain's extract_feat) into this folder (created if needed): one float32 .npy of shape [1, C, H, W] per input " +
                 "and stage, named NAME.STAGE.npy, NAME being the input's file name without extension (NAME_i for image i of an .npy batch) and STAGE " +
-                "stem, layer1, layer2, layer3 or layer4.",
+                "stem, layer1, layer2, layer3 or layer4. Existing .npy files of those names are replaced; any other file only with --force.",
         };
         var outIndices = new Option<int[]>("--out-indices")
         {
@@ -40,9 +44,10 @@ internal static class PredictCommand
             HelpName = "INDEX",
         };
 
+        var force = OutputOptions.Force();
         var command = new Command("predict", "Classify images (or preprocessed tensors) with a compiled network and print the top classes.")
         {
-            inputs, model, checkpoint, topk, json, saveLogits, features, outIndices,
+            inputs, model, checkpoint, topk, json, saveLogits, features, outIndices, force,
         };
         command.SetAction(parse =>
         {
@@ -58,39 +63,51 @@ internal static class PredictCommand
 
             if (featureDir != null && File.Exists(featureDir.FullName))
                 throw new CliException($"--features {featureDir.FullName} is a file; give a folder (it is created if needed).");
-            if (parse.GetValue(saveLogits)?.Directory is { Exists: false } logitsDir)
-                throw new CliException($"cannot write --save-logits: directory {logitsDir.FullName} does not exist.");
 
-            var network = Res2NetModels.Create(parse.GetRequiredValue(model));
-            var info = network.Info;
-            var (items, stems) = ReadInputs(parse.GetRequiredValue(inputs), info);
+            var stderr = parse.InvocationConfiguration.Error;
+            // Inputs and outputs are checked against the network's description before the network itself is built.
+            var info = ExportCommand.FindModel(parse.GetRequiredValue(model));
+            var inputFiles = parse.GetRequiredValue(inputs);
+            bool replace = parse.GetValue(force);
+            // Every output is checked before the work: none may be an input (the checkpoint included), a folder, or someone else's file.
+            var read = new InputFiles([.. inputFiles.Select(f => f.FullName), .. CheckpointLocator.InputPaths(info, parse.GetValue(checkpoint))]);
+            string? logitsPath = parse.GetValue(saveLogits) is { } logitsFile ? OutputPath.Check(logitsFile.FullName, OutputKind.Npy, replace, read) : null;
+            var (items, stems) = ReadInputs(inputFiles, info, stderr);
             if (featureDir != null) CheckFeatureNames(stems, items);
-            CheckpointLocator.Load(network, parse.GetValue(checkpoint), parse.InvocationConfiguration.Error);
+            using var featureWriter = featureDir == null ? null
+                : FeatureWriter.Prepare(featureDir, stems, indices.Select(i => info.Features[i].Name), replace, read, logitsPath);
+            var network = Res2NetModels.Create(info.Name);
+            CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
 
             var classifier = new ImageClassifier(network, ClassNames.For(info));
-            var featureWriter = featureDir == null ? null : new FeatureWriter(featureDir, stems);
             var names = items.Select(x => x.Name).ToList();
             var predictions = new List<Prediction>(items.Count);
             var logits = new float[items.Count * info.NumClasses];
-            try
+            // One batch at a time, so that features of many inputs never pile up in memory.
+            for (int start = 0; start < items.Count; start += classifier.BatchSize)
             {
-                // One batch at a time, so that features of many inputs never pile up in memory.
-                for (int start = 0; start < items.Count; start += classifier.BatchSize)
-                {
-                    var chunk = items.GetRange(start, Math.Min(classifier.BatchSize, items.Count - start));
-                    var output = classifier.Run(chunk, k, featureDir == null ? null : indices);
-                    predictions.AddRange(output.Predictions);
-                    output.Logits.CopyTo(logits, start * info.NumClasses);
-                    featureWriter?.Write(start, output);
-                }
-                featureWriter?.Commit();
-            }
-            finally
-            {
-                featureWriter?.Abandon();
+                var chunk = items.GetRange(start, Math.Min(classifier.BatchSize, items.Count - start));
+                var output = classifier.Run(chunk, k, featureDir == null ? null : indices);
+                predictions.AddRange(output.Predictions);
+                output.Logits.CopyTo(logits, start * info.NumClasses);
+                featureWriter?.Write(start, output);
             }
 
-            if (parse.GetValue(saveLogits) is { } logitsFile) Npy.Write(logitsFile.FullName, logits, new[] { items.Count, info.NumClasses });
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (NonFiniteValues.Describe(logits.AsSpan(i * info.NumClasses, info.NumClasses)) is { } bad)
+                    stderr.WriteLine($"res2net: warning: {names[i]}: the logits hold {bad}, so its classes and scores mean nothing.");
+            }
+
+            // Every file complete on disk before any is renamed into place: a full disk leaves none of them half-written.
+            using var logitsWriter = logitsPath == null ? null : AtomicFileWriter.Create(logitsPath);
+            if (logitsWriter != null)
+            {
+                Npy.Write(logitsWriter.Stream, logits, new[] { items.Count, info.NumClasses });
+                logitsWriter.Complete();
+            }
+            featureWriter?.Commit();
+            logitsWriter?.Commit();
             if (parse.GetValue(json)) WriteJson(stdout, names, predictions);
             else WriteTable(stdout, info, names, predictions);
             return 0;
@@ -102,7 +119,7 @@ internal static class PredictCommand
     /// Turns the arguments into inputs: each .npy is read now and checked against the network's input shape; images are
     /// decoded later, batch by batch. Also returns the name each input's feature files get.
     /// </summary>
-    private static (List<InferenceInput> Inputs, List<string> Stems) ReadInputs(FileInfo[] files, NetworkInfo info)
+    private static (List<InferenceInput> Inputs, List<string> Stems) ReadInputs(FileInfo[] files, NetworkInfo info, TextWriter stderr)
     {
         var inputs = new List<InferenceInput>();
         var stems = new List<string>();
@@ -130,7 +147,10 @@ internal static class PredictCommand
             for (int i = 0; i < n; i++)
             {
                 bool single = n == 1 && shape.Length == 3;
-                inputs.Add(InferenceInput.FromTensor(data.AsMemory(i * info.InputElements, info.InputElements), single ? file.Name : $"{file.Name}[{i}]"));
+                var tensor = data.AsMemory(i * info.InputElements, info.InputElements);
+                string name = single ? file.Name : $"{file.Name}[{i}]";
+                if (NonFiniteValues.Describe(tensor.Span) is { } bad) stderr.WriteLine($"res2net: warning: {name}: the input holds {bad}.");
+                inputs.Add(InferenceInput.FromTensor(tensor, name));
                 stems.Add(single ? stem : $"{stem}_{i}");
             }
         }
@@ -152,42 +172,94 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// Saves feature maps as NAME.STAGE.npy. Files are written as .partial beside their final names and renamed only when
-    /// every input has run, so a failure (an image that does not decode, say) leaves no half set behind.
+    /// Saves feature maps as NAME.STAGE.npy. Every file name is checked before the work (<see cref="Prepare"/>); files
+    /// are written beside their final names (<see cref="AtomicFileWriter"/>) and renamed only when every input has run,
+    /// so a failure (an image that does not decode, a full disk) leaves no half set behind, and the folder is removed
+    /// again if this run created it.
     /// </summary>
-    private sealed class FeatureWriter(DirectoryInfo directory, List<string> stems)
+    private sealed class FeatureWriter : IDisposable
     {
-        private readonly List<(string Partial, string Final)> _files = new();
+        private readonly DirectoryInfo _directory;
+        private readonly List<string> _stems;
+        private readonly bool _createdDirectory;
+        private readonly List<AtomicFileWriter> _files = new();
+
+        private FeatureWriter(DirectoryInfo directory, List<string> stems, bool createdDirectory)
+        {
+            _directory = directory;
+            _stems = stems;
+            _createdDirectory = createdDirectory;
+        }
+
+        /// <summary>Creates the folder if needed and checks every file the run will write there.</summary>
+        public static FeatureWriter Prepare(DirectoryInfo directory, List<string> stems, IEnumerable<string> stages, bool force,
+            InputFiles inputs, string? logitsPath)
+        {
+            bool created = !Directory.Exists(directory.FullName);
+            try
+            {
+                Directory.CreateDirectory(directory.FullName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new OutputFileException(directory.FullName, $"cannot create the --features folder: {e.Message}", e);
+            }
+            var writer = new FeatureWriter(directory, stems, created);
+            try
+            {
+                foreach (string stage in stages)
+                {
+                    foreach (string stem in stems)
+                    {
+                        string path = OutputPath.Check(writer.PathOf(stem, stage), OutputKind.Npy, force, inputs);
+                        if (logitsPath != null && OutputPath.SameFile(path, logitsPath))
+                            throw new CliException($"--save-logits {logitsPath} is also a file that --features writes; give it another name.");
+                    }
+                }
+                return writer;
+            }
+            catch
+            {
+                writer.Dispose();
+                throw;
+            }
+        }
 
         public void Write(int start, ClassifierOutput output)
         {
-            Directory.CreateDirectory(directory.FullName);
             foreach (var map in output.Features)
             {
                 for (int i = 0; i < output.Count; i++)
                 {
-                    string final = Path.Combine(directory.FullName, $"{stems[start + i]}.{map.Name}.npy");
-                    string partial = final + ".partial";
-                    _files.Add((partial, final));
-                    Npy.Write(partial, map.ImageData(i).Span, new[] { 1, map.Shape[1], map.Shape[2], map.Shape[3] });
+                    var file = AtomicFileWriter.Create(PathOf(_stems[start + i], map.Name));
+                    _files.Add(file);
+                    Npy.Write(file.Stream, map.ImageData(i).Span, new[] { 1, map.Shape[1], map.Shape[2], map.Shape[3] });
+                    file.Complete(); // closed now: thousands of inputs must not hold thousands of open files
                 }
             }
         }
 
         public void Commit()
         {
-            foreach (var (partial, final) in _files) File.Move(partial, final, overwrite: true);
-            _files.Clear();
+            foreach (var file in _files) file.Commit();
         }
 
-        public void Abandon()
+        /// <summary>Deletes what was not committed, and the folder if this run created it and it is still empty.</summary>
+        public void Dispose()
         {
-            foreach (var (partial, _) in _files)
-            {
-                if (File.Exists(partial)) File.Delete(partial);
-            }
+            foreach (var file in _files) file.Dispose();
             _files.Clear();
+            if (!_createdDirectory) return;
+            try
+            {
+                if (!Directory.EnumerateFileSystemEntries(_directory.FullName).Any()) Directory.Delete(_directory.FullName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
+
+        private string PathOf(string stem, string stage) => Path.Combine(_directory.FullName, $"{stem}.{stage}.npy");
     }
 
     private static void WriteJson(TextWriter stdout, List<string> names, List<Prediction> predictions)
@@ -202,14 +274,14 @@ internal static class PredictCommand
                 w.WriteStartObject();
                 w.WriteString("input", names[i]);
                 w.WriteNumber("pred_label", p.PredLabel);
-                w.WriteNumber("pred_score", p.PredScore);
+                w.WriteFloat("pred_score", p.PredScore);
                 w.WriteString("pred_class", p.PredClass);
                 w.WriteStartArray("topk");
                 foreach (var c in p.TopK)
                 {
                     w.WriteStartObject();
                     w.WriteNumber("label", c.Label);
-                    w.WriteNumber("score", c.Score);
+                    w.WriteFloat("score", c.Score);
                     w.WriteString("class", c.ClassName);
                     w.WriteEndObject();
                 }
@@ -226,7 +298,8 @@ internal static class PredictCommand
         var console = Terminal.For(stdout);
         for (int i = 0; i < names.Count; i++)
         {
-            var table = new Table().Title(Markup.Escape(names[i])).Caption(Markup.Escape(info.Name))
+            // The title is the input's path: a file name may hold characters a terminal acts on.
+            var table = new Table().Title(Markup.Escape(DisplayText.Escape(names[i]))).Caption(Markup.Escape(info.Name))
                 .AddColumn("rank").AddColumn(new TableColumn("label").RightAligned()).AddColumn(new TableColumn("score").RightAligned()).AddColumn("class");
             int rank = 1;
             foreach (var c in predictions[i].TopK)

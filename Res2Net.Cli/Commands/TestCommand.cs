@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Res2Net.Models;
 using Res2Net.Runtime.Datasets;
+using Res2Net.Runtime.IO;
 using Spectre.Console;
 
 namespace Res2Net.Cli.Commands;
@@ -10,6 +11,9 @@ namespace Res2Net.Cli.Commands;
 /// <summary><c>res2net test</c>: mmpretrain's <c>tools/test.py</c>, top-1 and top-5 accuracy of a network on a labelled image set.</summary>
 internal static class TestCommand
 {
+    /// <summary>What <see cref="WriteJson"/> writes: a JSON object whose first properties are "model" and "checkpoint".</summary>
+    internal static readonly OutputKind ResultsFile = new("a results file of 'res2net test' (JSON starting with \"model\" and \"checkpoint\")", IsResultsFile);
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = ModelOptions.Model();
@@ -29,30 +33,36 @@ internal static class TestCommand
                 "mmpretrain's ImageNet layout: a text file of 'relative/path label' lines (e.g. meta/val.txt), paths relative to --data. " +
                 "A relative path not found from the working directory is looked up under --data.",
         };
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward.", DefaultValueFactory = _ => 32, HelpName = "N" };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = $"Images per forward, 1 to {CliLimits.MaxBatch}.", DefaultValueFactory = _ => 32, HelpName = "N" };
         var output = new Option<FileInfo?>("--out", "-o")
         {
             HelpName = "results.json",
-            Description = "Also write the metrics, the skipped images and every image's top-5 labels and scores to this JSON file.",
+            Description = "Also write the metrics, the skipped images and every image's top-5 labels and scores to this JSON file. " +
+                          "An existing results file is replaced; any other file only with --force.",
         };
+        var force = OutputOptions.Force();
 
         var command = new Command("test",
             "Evaluate a network on a labelled image set and print top-1 and top-5 accuracy as mmpretrain's tools/test.py does. " +
             "Images are decoded on another thread, ahead of the network; an image that cannot be read is reported and skipped.")
         {
-            model, checkpoint, data, annFile, batchSize, output,
+            model, checkpoint, data, annFile, batchSize, output, force,
         };
         command.SetAction(parse =>
         {
-            int batch = parse.GetValue(batchSize);
-            if (batch < 1) throw new CliException($"--batch-size must be at least 1, got {batch}.");
-            var outFile = parse.GetValue(output);
-            if (outFile?.Directory is { Exists: false } outDir) throw new CliException($"cannot write {outFile.FullName}: directory {outDir.FullName} does not exist.");
+            int batch = CliLimits.Check("--batch-size", parse.GetValue(batchSize), 1, CliLimits.MaxBatch);
 
             var network = Res2NetModels.Create(parse.GetRequiredValue(model));
             var info = network.Info;
             var dataset = ImageDataset.Open(parse.GetRequiredValue(data).FullName, parse.GetValue(annFile)?.ToString());
             dataset.CheckLabels(info.NumClasses, info.Name);
+            // Before the evaluation: the results file must not be the checkpoint, the annotation file or an image.
+            string? outPath = parse.GetValue(output) is { } outFile
+                ? OutputPath.Check(outFile.FullName, ResultsFile, parse.GetValue(force),
+                    CheckpointLocator.InputPaths(info, parse.GetValue(checkpoint))
+                        .Concat(dataset.AnnotationFile is { } ann ? [ann] : [])
+                        .Concat(dataset.Samples.Select(sample => sample.Path)))
+                : null;
             var loaded = CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
 
             var console = Terminal.For(stdout);
@@ -92,13 +102,20 @@ internal static class TestCommand
                 }));
             }
 
-            foreach (var s in result!.Skipped) stderr.WriteLine($"res2net: warning: skipped {s.Path}: {s.Reason}");
+            // The names come from the annotation file: escaped, so that one holding ESC cannot drive the terminal.
+            foreach (var s in result!.Skipped) stderr.WriteLine($"res2net: warning: skipped {DisplayText.Escape(s.Path)}: {DisplayText.Escape(s.Reason)}");
+            int nonFinite = result.Samples.Count(s => !s.Scores.All(float.IsFinite));
+            if (nonFinite > 0)
+            {
+                stderr.WriteLine($"res2net: warning: {nonFinite} of {result.Evaluated} images got NaN or infinite scores (the network's logits are not finite), " +
+                                 "so their predictions mean nothing.");
+            }
             string skippedNote = result.Skipped.Count == 0 ? "" : $", {result.Skipped.Count} skipped (unreadable, see the warnings)";
             stdout.WriteLine(
                 $"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
                 $"{result.ImagesPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} images/s ({result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
             stdout.WriteLine(result.FormatMetrics());
-            if (outFile != null) WriteJson(outFile.FullName, info.Name, loaded.SourcePath, dataset, result);
+            if (outPath != null) WriteJson(outPath, info.Name, loaded.SourcePath, dataset, result);
             if (result.Evaluated == 0) throw new CliException($"none of the {result.Total} images could be decoded.");
             return 0;
         });
@@ -116,75 +133,76 @@ internal static class TestCommand
         public void Report(EvaluationProgress value) => report(value);
     }
 
-    private static void WriteJson(string path, string model, string checkpoint, ImageDataset dataset, EvaluationResult result)
+    private static bool IsResultsFile(byte[] head, long length)
     {
-        string partial = path + ".partial";
         try
         {
-            using (var stream = File.Create(partial))
-            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-            {
-                w.WriteStartObject();
-                w.WriteString("model", model);
-                w.WriteString("checkpoint", checkpoint);
-                w.WriteString("data", dataset.Root);
-                w.WriteString("layout", dataset.Layout == DatasetLayout.ImageFolder ? "ImageFolder" : "annotation file");
-                if (dataset.AnnotationFile != null) w.WriteString("ann_file", dataset.AnnotationFile);
-                if (dataset.Classes != null)
-                {
-                    w.WriteStartArray("classes");
-                    foreach (var c in dataset.Classes) w.WriteStringValue(c);
-                    w.WriteEndArray();
-                }
-                w.WriteStartObject("metrics");
-                WriteNumber(w, "accuracy/top1", result.Top1);
-                WriteNumber(w, "accuracy/top5", result.Top5);
-                w.WriteEndObject();
-                w.WriteNumber("total", result.Total);
-                w.WriteNumber("evaluated", result.Evaluated);
-                w.WriteNumber("top1_correct", result.Top1Correct);
-                w.WriteNumber("top5_correct", result.Top5Correct);
-                w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
-                w.WriteNumber("images_per_second", Math.Round(result.ImagesPerSecond, 1));
-                w.WriteStartArray("skipped");
-                foreach (var s in result.Skipped)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("file", s.RelativePath);
-                    w.WriteString("reason", s.Reason);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteStartArray("samples");
-                foreach (var s in result.Samples)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("file", s.RelativePath);
-                    w.WriteNumber("gt_label", s.Label);
-                    w.WriteNumber("pred_label", s.PredLabel);
-                    w.WriteNumber("pred_score", s.Scores[0]);
-                    w.WriteStartArray("topk");
-                    foreach (int label in s.TopK) w.WriteNumberValue(label);
-                    w.WriteEndArray();
-                    w.WriteStartArray("scores");
-                    foreach (float score in s.Scores) w.WriteNumberValue(score);
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            File.Move(partial, path, overwrite: true);
+            var json = new Utf8JsonReader(head, isFinalBlock: head.Length == length, state: default);
+            return json.Read() && json.TokenType == JsonTokenType.StartObject
+                && json.Read() && json.ValueTextEquals("model") && json.Read() && json.TokenType == JsonTokenType.String
+                && json.Read() && json.ValueTextEquals("checkpoint");
         }
-        finally
+        catch (JsonException)
         {
-            if (File.Exists(partial)) File.Delete(partial);
+            return false;
         }
     }
 
-    private static void WriteNumber(Utf8JsonWriter w, string name, double value)
+    private static void WriteJson(string path, string model, string checkpoint, ImageDataset dataset, EvaluationResult result)
     {
-        if (double.IsNaN(value)) w.WriteNull(name);
-        else w.WriteNumber(name, Math.Round(value, 4));
+        using var file = AtomicFileWriter.Create(path);
+        using (var w = new Utf8JsonWriter(file.Stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", model);
+            w.WriteString("checkpoint", checkpoint);
+            w.WriteString("data", dataset.Root);
+            w.WriteString("layout", dataset.Layout == DatasetLayout.ImageFolder ? "ImageFolder" : "annotation file");
+            if (dataset.AnnotationFile != null) w.WriteString("ann_file", dataset.AnnotationFile);
+            if (dataset.Classes != null)
+            {
+                w.WriteStartArray("classes");
+                foreach (var c in dataset.Classes) w.WriteStringValue(c);
+                w.WriteEndArray();
+            }
+            w.WriteStartObject("metrics");
+            w.WriteFloat("accuracy/top1", Math.Round(result.Top1, 4));
+            w.WriteFloat("accuracy/top5", Math.Round(result.Top5, 4));
+            w.WriteEndObject();
+            w.WriteNumber("total", result.Total);
+            w.WriteNumber("evaluated", result.Evaluated);
+            w.WriteNumber("top1_correct", result.Top1Correct);
+            w.WriteNumber("top5_correct", result.Top5Correct);
+            w.WriteFloat("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+            w.WriteFloat("images_per_second", Math.Round(result.ImagesPerSecond, 1));
+            w.WriteStartArray("skipped");
+            foreach (var s in result.Skipped)
+            {
+                w.WriteStartObject();
+                w.WriteString("file", s.RelativePath);
+                w.WriteString("reason", s.Reason);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("samples");
+            foreach (var s in result.Samples)
+            {
+                w.WriteStartObject();
+                w.WriteString("file", s.RelativePath);
+                w.WriteNumber("gt_label", s.Label);
+                w.WriteNumber("pred_label", s.PredLabel);
+                w.WriteFloat("pred_score", s.Scores[0]);
+                w.WriteStartArray("topk");
+                foreach (int label in s.TopK) w.WriteNumberValue(label);
+                w.WriteEndArray();
+                w.WriteStartArray("scores");
+                foreach (float score in s.Scores) w.WriteFloatValue(score);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        file.Commit();
     }
 }

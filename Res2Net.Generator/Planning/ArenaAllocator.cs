@@ -31,7 +31,7 @@ namespace Res2Net.Generator.Planning
                     if (candidate + size <= block.Offset) break;
                     candidate = Math.Max(candidate, Align(block.Offset + block.Size));
                 }
-                if (candidate > int.MaxValue) throw new OverflowException("arena offset exceeds 2^31 floats");
+                PlanTooLargeException.Fit(candidate + size, "the activation arena");
                 offsets[t] = (int)candidate;
                 live.Add((candidate, size, lastRead));
                 arena = Math.Max(arena, candidate + size);

@@ -1,5 +1,6 @@
 using System.Text;
 using Res2Net.Runtime.Checkpoints;
+using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Networks;
 
 namespace Res2Net.Runtime.Binding;
@@ -43,7 +44,7 @@ public sealed class StateDictMismatchException : Exception
         if (missing.Count == 0 && unexpected.Count == 0 && misshaped.Count == 0) return;
 
         var sb = new StringBuilder();
-        sb.Append($"{source}: the checkpoint does not fit {info.Name}");
+        sb.Append($"{DisplayText.Escape(source)}: the checkpoint does not fit {info.Name}");
         sb.Append($" ({missing.Count} missing, {unexpected.Count} unexpected, {misshaped.Count} mis-shaped).");
         Append(sb, "Missing", missing);
         Append(sb, "Unexpected", unexpected);
@@ -56,7 +57,8 @@ public sealed class StateDictMismatchException : Exception
         if (items.Count == 0) return;
         sb.Append('\n').Append(title).Append(':');
         const int Shown = 20;
-        foreach (var item in items.Take(Shown)) sb.Append("\n  ").Append(item);
+        // Keys come from the file: escaped, so that one holding ESC cannot drive the terminal that shows the list.
+        foreach (var item in items.Take(Shown)) sb.Append("\n  ").Append(DisplayText.Escape(item));
         if (items.Count > Shown) sb.Append($"\n  ... and {items.Count - Shown} more");
     }
 }

@@ -1,3 +1,5 @@
+using Res2Net.Runtime.IO;
+
 namespace Res2Net.Runtime.Checkpoints;
 
 /// <summary>
@@ -6,17 +8,20 @@ namespace Res2Net.Runtime.Checkpoints;
 /// </summary>
 public sealed class CheckpointException : Exception
 {
-    /// <summary>Creates the exception; the message becomes <c>"&lt;file&gt;: &lt;cause&gt;"</c>.</summary>
+    /// <summary>
+    /// Creates the exception; the message becomes <c>"&lt;file&gt;: &lt;cause&gt;"</c>, with control characters escaped
+    /// (<see cref="DisplayText"/>): causes quote keys and entry names from the file, which must not reach a terminal raw.
+    /// </summary>
     public CheckpointException(string filePath, string cause, Exception? innerException = null)
-        : base($"{filePath}: {cause}", innerException)
+        : base($"{DisplayText.Escape(filePath)}: {DisplayText.Escape(cause)}", innerException)
     {
         FilePath = filePath;
-        Cause = cause;
+        Cause = DisplayText.Escape(cause);
     }
 
-    /// <summary>The file (or display name) being read.</summary>
+    /// <summary>The file (or display name) being read, as given.</summary>
     public string FilePath { get; }
 
-    /// <summary>What was wrong, without the file name.</summary>
+    /// <summary>What was wrong, without the file name (escaped like the message).</summary>
     public string Cause { get; }
 }

@@ -18,7 +18,7 @@ public sealed record CheckpointLoadResult(string SourcePath, CheckpointFormat Fo
 public static class CheckpointLoader
 {
     /// <summary>Loads <paramref name="path"/> (any format <see cref="CheckpointReader"/> reads, any supported key layout).</summary>
-    /// <exception cref="CheckpointException">The file is unreadable or not a checkpoint; the network is left unloaded if reading failed midway.</exception>
+    /// <exception cref="CheckpointException">The file is unreadable or not a checkpoint; the network keeps the weights it had (or stays unloaded).</exception>
     /// <exception cref="StateDictMismatchException">The checkpoint does not fit the network (nothing is bound then).</exception>
     public static CheckpointLoadResult LoadCheckpoint(this CompiledNetwork network, string path)
     {

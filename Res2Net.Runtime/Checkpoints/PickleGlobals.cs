@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text;
+using Res2Net.Runtime.IO;
 
 namespace Res2Net.Runtime.Checkpoints;
 
@@ -86,7 +87,7 @@ internal static class PickleGlobals
                 ? " (storage type not supported: only float, half, bfloat16, double and integer/bool storages are read)"
                 : "";
             throw new PickleError(
-                $"global '{Printable(written)}' is refused: it is not on the allow-list of data-only names this reader rebuilds " +
+                $"global '{DisplayText.Shorten(written)}' is refused: it is not on the allow-list of data-only names this reader rebuilds " +
                 $"(nothing named in a checkpoint is ever imported or run){hint}");
         }
         var dtype = default(TensorDType);
@@ -104,13 +105,6 @@ internal static class PickleGlobals
         return module;
     }
 
-    private static string Printable(string text)
-    {
-        var sb = new StringBuilder();
-        foreach (char c in text.Length > 120 ? text[..120] + "..." : text)
-            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
-        return sb.ToString();
-    }
 
     /// <summary>REDUCE: <c>callable(*args)</c>, rebuilt from data instead of called.</summary>
     public static object? Call(PyGlobal callable, PyTuple args)

@@ -168,7 +168,7 @@ internal static class PyValues
         switch (value)
         {
             case string s:
-                return "'" + (s.Length > 60 ? s[..60] + "..." : s) + "'";
+                return "'" + Res2Net.Runtime.IO.DisplayText.Escape(s, 60) + "'";
             case BigInteger big when big.GetBitLength() > 128:
                 // Formatting a huge int is quadratic; a hostile LONG4 could make an error message take minutes.
                 return $"int of {big.GetBitLength()} bits";

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Res2Net.Runtime.IO;
 
 namespace Res2Net.Runtime.Checkpoints;
 
@@ -92,7 +93,7 @@ internal static class SafetensorsReader
             foreach (var property in root.EnumerateObject())
             {
                 if (!names.Add(property.Name))
-                    throw new CheckpointException(file, $"safetensors header names '{Shorten(property.Name)}' twice");
+                    throw new CheckpointException(file, $"safetensors header names '{DisplayText.Shorten(property.Name)}' twice");
                 if (property.Name == MetadataKey)
                 {
                     ReadMetadata(property.Value, metadata, file);
@@ -113,15 +114,15 @@ internal static class SafetensorsReader
         foreach (var item in value.EnumerateObject())
         {
             if (item.Value.ValueKind != JsonValueKind.String)
-                throw new CheckpointException(file, $"safetensors '{MetadataKey}' entry '{Shorten(item.Name)}' is a JSON {item.Value.ValueKind}; the format allows only strings");
+                throw new CheckpointException(file, $"safetensors '{MetadataKey}' entry '{DisplayText.Shorten(item.Name)}' is a JSON {item.Value.ValueKind}; the format allows only strings");
             if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-                throw new CheckpointException(file, $"safetensors '{MetadataKey}' names '{Shorten(item.Name)}' twice");
+                throw new CheckpointException(file, $"safetensors '{MetadataKey}' names '{DisplayText.Shorten(item.Name)}' twice");
         }
     }
 
     private static Entry ReadEntry(string name, JsonElement value, string file)
     {
-        string where = $"safetensors tensor '{Shorten(name)}'";
+        string where = $"safetensors tensor '{DisplayText.Shorten(name)}'";
         if (value.ValueKind != JsonValueKind.Object)
             throw new CheckpointException(file, $"{where} is a JSON {value.ValueKind}; expected {{\"dtype\", \"shape\", \"data_offsets\"}}");
 
@@ -130,7 +131,7 @@ internal static class SafetensorsReader
         string dtypeName = dtypeValue.GetString()!;
         if (!TryParseDType(dtypeName, out var dtype))
             throw new CheckpointException(file,
-                $"{where} has dtype '{Shorten(dtypeName)}'; supported are F32, F16, BF16, F64 (converted to float32) and I64, I32, I16, I8, U8, BOOL");
+                $"{where} has dtype '{DisplayText.Shorten(dtypeName)}'; supported are F32, F16, BF16, F64 (converted to float32) and I64, I32, I16, I8, U8, BOOL");
         StateDictAssembler.CheckDType(name, dtype, file);
 
         if (!value.TryGetProperty("shape", out var shapeValue) || shapeValue.ValueKind != JsonValueKind.Array)
@@ -140,7 +141,7 @@ internal static class SafetensorsReader
         foreach (var dim in shapeValue.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d) || d < 0)
-                throw new CheckpointException(file, $"{where} has shape entry {Shorten(dim.GetRawText())}; expected a non-negative integer");
+                throw new CheckpointException(file, $"{where} has shape entry {DisplayText.Shorten(dim.GetRawText())}; expected a non-negative integer");
             if (shape.Count >= 32)
                 throw new CheckpointException(file, $"{where} has more than 32 dimensions");
             if (d > int.MaxValue || (d > 0 && count > Array.MaxLength / d))
@@ -156,7 +157,7 @@ internal static class SafetensorsReader
         {
             var o = offsets[i];
             if (o.ValueKind != JsonValueKind.Number || !o.TryGetInt64(out pair[i]) || pair[i] < 0)
-                throw new CheckpointException(file, $"{where} has data offset {Shorten(o.GetRawText())}; expected a non-negative integer");
+                throw new CheckpointException(file, $"{where} has data offset {DisplayText.Shorten(o.GetRawText())}; expected a non-negative integer");
         }
         if (pair[1] < pair[0])
             throw new CheckpointException(file, $"{where} has data_offsets [{pair[0]}, {pair[1]}]: the end comes before the begin");
@@ -176,13 +177,13 @@ internal static class SafetensorsReader
         {
             if (e.Begin < at)
                 throw new CheckpointException(file,
-                    $"safetensors tensor '{Shorten(e.Name)}' at [{e.Begin}, {e.End}] overlaps '{Shorten(previous!.Name)}' at [{previous.Begin}, {previous.End}]");
+                    $"safetensors tensor '{DisplayText.Shorten(e.Name)}' at [{e.Begin}, {e.End}] overlaps '{DisplayText.Shorten(previous!.Name)}' at [{previous.Begin}, {previous.End}]");
             if (e.Begin > at)
                 throw new CheckpointException(file,
-                    $"safetensors data has a gap: bytes [{at}, {e.Begin}) before tensor '{Shorten(e.Name)}' belong to no tensor");
+                    $"safetensors data has a gap: bytes [{at}, {e.Begin}) before tensor '{DisplayText.Shorten(e.Name)}' belong to no tensor");
             if (e.End > dataLength)
                 throw new CheckpointException(file,
-                    $"safetensors tensor '{Shorten(e.Name)}' at [{e.Begin}, {e.End}] reaches past the {dataLength}-byte data section; the file is truncated or corrupt");
+                    $"safetensors tensor '{DisplayText.Shorten(e.Name)}' at [{e.Begin}, {e.End}] reaches past the {dataLength}-byte data section; the file is truncated or corrupt");
             at = e.End;
             previous = e;
         }
@@ -219,7 +220,7 @@ internal static class SafetensorsReader
     {
         int got = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
         if (got < destination.Length)
-            throw new CheckpointException(file, $"safetensors tensor '{Shorten(e.Name)}': file ended inside its data; it changed while being read, or is truncated");
+            throw new CheckpointException(file, $"safetensors tensor '{DisplayText.Shorten(e.Name)}': file ended inside its data; it changed while being read, or is truncated");
     }
 
     public static bool TryParseDType(string name, out TensorDType dtype)
@@ -255,11 +256,4 @@ internal static class SafetensorsReader
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
     };
 
-    private static string Shorten(string text)
-    {
-        var sb = new StringBuilder();
-        foreach (char c in text.Length > 120 ? text[..120] + "..." : text)
-            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
-        return sb.ToString();
-    }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Res2Net.Runtime.IO;
 
 namespace Res2Net.Runtime.Checkpoints;
 
@@ -51,27 +52,18 @@ public static class SafetensorsWriter
     }
 
     /// <summary>
-    /// Writes to <paramref name="path"/> through a temporary file beside it, moved into place only when complete,
-    /// so a failure never leaves a truncated file under the final name.
+    /// Writes to <paramref name="path"/> through <see cref="AtomicFileWriter"/>, so a failure never leaves a truncated
+    /// file under the final name nor touches the file that was there.
     /// </summary>
+    /// <exception cref="OutputFileException">The file cannot be written (full disk, missing folder...); nothing changed.</exception>
     public static long Write(string path, IEnumerable<CheckpointTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null,
         Func<CheckpointTensor, TensorDType>? storedDType = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string full = Path.GetFullPath(path);
-        string partial = full + ".partial";
-        try
-        {
-            long bytes;
-            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                bytes = Write(stream, tensors, metadata, storedDType);
-            File.Move(partial, full, overwrite: true);
-            return bytes;
-        }
-        finally
-        {
-            if (File.Exists(partial)) File.Delete(partial);
-        }
+        using var output = AtomicFileWriter.Create(path);
+        long bytes = Write(output.Stream, tensors, metadata, storedDType);
+        output.Commit();
+        return bytes;
     }
 
     private static byte[] Header(List<CheckpointTensor> tensors, TensorDType[] dtypes, IReadOnlyDictionary<string, string>? metadata)

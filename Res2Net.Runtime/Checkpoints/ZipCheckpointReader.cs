@@ -131,11 +131,12 @@ internal sealed class ZipCheckpointReader : IStorageSource
         var entry = _entries[_prefix + "data/" + key];
         try
         {
-            using var stream = entry.Open();
+            using var stream = new Crc32ReadStream(entry.Open());
             int got = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
             if (got < destination.Length)
                 throw new CheckpointException(_file,
                     $"entry '{entry.FullName}' ends after {got} bytes but {destination.Length} are needed (zip directory says {entry.Length}); the file is truncated or corrupt");
+            CheckCrc(entry, stream);
         }
         catch (InvalidDataException e)
         {
@@ -149,16 +150,27 @@ internal sealed class ZipCheckpointReader : IStorageSource
             throw new CheckpointException(_file, $"entry '{entry.FullName}' is too large ({byteCount} bytes) to read into memory");
         try
         {
-            using var stream = entry.Open();
+            using var stream = new Crc32ReadStream(entry.Open());
             // A stored entry that fits the archive really has its bytes; a deflated one's size is only a claim.
             bool verified = entry.CompressedLength == entry.Length && entry.Length <= _archiveLength && byteCount <= entry.Length;
-            return BoundedRead.TryReadExactly(stream, byteCount, out long got, verified)
+            byte[] bytes = BoundedRead.TryReadExactly(stream, byteCount, out long got, verified)
                 ?? throw new CheckpointException(_file,
                     $"entry '{entry.FullName}' ends after {got} bytes but {byteCount} are needed (zip directory says {entry.Length}); the file is truncated or corrupt");
+            CheckCrc(entry, stream);
+            return bytes;
         }
         catch (InvalidDataException e)
         {
             throw new CheckpointException(_file, $"entry '{entry.FullName}' cannot be read: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Compares the CRC-32 the zip directory records for <paramref name="entry"/> with that of its bytes, so that a
+    /// flipped bit in a tensor fails the load instead of loading wrong weights.
+    /// </summary>
+    private void CheckCrc(ZipArchiveEntry entry, Crc32ReadStream stream)
+    {
+        if (stream.FindDamage(entry) is { } damage) throw new CheckpointException(_file, damage);
     }
 }

@@ -90,9 +90,10 @@ public sealed class ImageDataset
     /// <summary>
     /// mmpretrain's ImageNet layout (<c>CustomDataset</c> with an <c>ann_file</c>): each non-blank line of
     /// <paramref name="annotationFile"/> is <c>relative/path label</c>, split at its last space or tab (so file names may
-    /// hold spaces), the path relative to <paramref name="root"/> (mmpretrain's <c>data_prefix</c>).
+    /// hold spaces), the path relative to <paramref name="root"/> (mmpretrain's <c>data_prefix</c>). Lines are read with
+    /// the bounds of <see cref="AnnotationLineReader"/>.
     /// </summary>
-    /// <exception cref="DatasetException">The folder or the file is missing, or a line is malformed (named with its line number).</exception>
+    /// <exception cref="DatasetException">The folder or the file is missing, or a line is malformed or too long (named with its line number).</exception>
     public static ImageDataset FromAnnotationFile(string root, string annotationFile)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -101,22 +102,13 @@ public sealed class ImageDataset
         string fullAnn = System.IO.Path.GetFullPath(annotationFile);
         if (Directory.Exists(fullAnn)) throw new DatasetException(fullAnn, "is a folder; the annotation file is a text file of 'relative/path label' lines");
         if (!File.Exists(fullAnn)) throw new DatasetException(fullAnn, "annotation file not found");
-        string[] lines;
-        try
+        var samples = new List<DatasetSample>();
+        using var reader = new AnnotationLineReader(fullAnn);
+        while (reader.ReadLine() is { } text)
         {
-            lines = File.ReadAllLines(fullAnn);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DatasetException(fullAnn, $"cannot read the annotation file ({e.Message})", e);
-        }
-
-        var samples = new List<DatasetSample>(lines.Length);
-        for (int i = 0; i < lines.Length; i++)
-        {
-            string line = lines[i].Trim();
+            string line = text.Trim();
             if (line.Length == 0) continue;
-            string where = $"{fullAnn}:{i + 1}";
+            string where = $"{fullAnn}:{reader.LineNumber}";
             int split = line.LastIndexOfAny([' ', '\t']);
             if (split <= 0)
                 throw new DatasetException(where, $"expected 'relative/path label', found '{Clip(line)}'");
@@ -125,7 +117,7 @@ public sealed class ImageDataset
             if (!int.TryParse(labelText, NumberStyles.None, CultureInfo.InvariantCulture, out int label))
                 throw new DatasetException(where, $"the label '{Clip(labelText)}' is not a non-negative integer (line: '{Clip(line)}')");
             string relative = file.Replace('\\', '/');
-            samples.Add(new DatasetSample(System.IO.Path.GetFullPath(System.IO.Path.Combine(fullRoot, file)), relative, label, i + 1));
+            samples.Add(new DatasetSample(System.IO.Path.GetFullPath(System.IO.Path.Combine(fullRoot, file)), relative, label, reader.LineNumber));
         }
         if (samples.Count == 0) throw new DatasetException(fullAnn, "the annotation file lists no images");
         return new ImageDataset(fullRoot, DatasetLayout.AnnotationFile, fullAnn, samples, null, [], []);

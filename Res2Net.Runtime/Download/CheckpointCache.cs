@@ -21,6 +21,18 @@ public static partial class CheckpointCache
     /// <summary>Environment variable that, set to <c>1</c> or <c>true</c>, forbids downloads (only cached checkpoints are used).</summary>
     public const string OfflineVariable = "RES2NET_OFFLINE";
 
+    /// <summary>
+    /// Environment variable: seconds a download may go without receiving a byte (or an answer) before it fails; default
+    /// 30. See <see cref="PretrainedOptions.StallTimeout"/>.
+    /// </summary>
+    public const string StallTimeoutVariable = "RES2NET_DOWNLOAD_TIMEOUT";
+
+    /// <summary>
+    /// Environment variable: the most bytes one checkpoint download may bring; default 4 GiB. See
+    /// <see cref="PretrainedOptions.MaxDownloadBytes"/>.
+    /// </summary>
+    public const string MaxBytesVariable = "RES2NET_DOWNLOAD_MAX_BYTES";
+
     /// <summary>True when <c>RES2NET_OFFLINE</c> is <c>1</c> or <c>true</c>.</summary>
     public static bool OfflineByEnvironment =>
         Environment.GetEnvironmentVariable(OfflineVariable) is { } v && (v == "1" || v.Equals("true", StringComparison.OrdinalIgnoreCase));
@@ -44,7 +56,7 @@ public static partial class CheckpointCache
     public static string FileName(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!TryHttpUri(url, out var uri))
             throw new ArgumentException($"'{url}' is not an http(s) URL", nameof(url));
         string name = Uri.UnescapeDataString(uri.AbsolutePath.Split('/')[^1]);
         if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0)
@@ -69,6 +81,21 @@ public static partial class CheckpointCache
         if (string.IsNullOrEmpty(baseUrl)) return url;
         return baseUrl.TrimEnd('/') + "/" + Uri.EscapeDataString(FileName(url));
     }
+
+    /// <summary>
+    /// True when <paramref name="url"/> is an absolute http:// or https:// URL with a host: the only kind a download
+    /// base, a checkpoint URL or a redirect may be (never file://, ftp:// or a relative path).
+    /// </summary>
+    internal static bool TryHttpUri(string url, out Uri uri)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out uri!) && IsHttp(uri)) return true;
+        uri = null!;
+        return false;
+    }
+
+    /// <summary>True for an absolute http(s) URI with a host.</summary>
+    internal static bool IsHttp(Uri uri) =>
+        uri.IsAbsoluteUri && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0;
 
     [GeneratedRegex(@"-([a-f0-9]*)\.")]
     private static partial Regex HashRegex();

@@ -12,7 +12,7 @@ namespace Res2Net.Runtime.IO;
 /// </summary>
 public static class Npy
 {
-    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+    internal static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>numpy refuses longer headers by default (max_header_size) for the same reason: they are not arrays.</summary>
     private const int MaxHeaderLength = 1 << 20;
@@ -98,12 +98,16 @@ public static class Npy
         return (data, shape);
     }
 
-    /// <summary>Writes <paramref name="data"/> (row-major, product of <paramref name="shape"/> elements) as a float32 .npy file.</summary>
+    /// <summary>
+    /// Writes <paramref name="data"/> (row-major, product of <paramref name="shape"/> elements) as a float32 .npy file,
+    /// through <see cref="AtomicFileWriter"/>: the path holds the old file until the new one is complete.
+    /// </summary>
     public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-        Write(stream, data, shape);
+        using var output = AtomicFileWriter.Create(path);
+        Write(output.Stream, data, shape);
+        output.Commit();
     }
 
     /// <summary>Writes a float32 .npy image to <paramref name="stream"/>.</summary>

@@ -6,9 +6,12 @@ namespace Res2Net.Runtime.IO;
 /// </summary>
 public sealed class NpyException : IOException
 {
-    /// <summary>Creates the exception for <paramref name="filePath"/>, blaming <paramref name="field"/>.</summary>
+    /// <summary>
+    /// Creates the exception for <paramref name="filePath"/>, blaming <paramref name="field"/>; control characters in
+    /// the message (an .npz entry name, a header's text) are escaped (<see cref="DisplayText"/>).
+    /// </summary>
     public NpyException(string filePath, string field, string cause, Exception? innerException = null)
-        : base($"{filePath}: {field}: {cause}", innerException)
+        : base(DisplayText.Escape($"{filePath}: {field}: {cause}"), innerException)
     {
         FilePath = filePath;
         Field = field;

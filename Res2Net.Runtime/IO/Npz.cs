@@ -44,8 +44,22 @@ public static class Npz
                 string key = entry.FullName[..^Extension.Length];
                 if (result.ContainsKey(key))
                     throw new NpyException(displayName, "archive", $"array '{key}' appears twice");
-                using var entryStream = entry.Open();
-                result.Add(key, Npy.Read(entryStream, $"{displayName}/{entry.FullName}"));
+                using var entryStream = new Crc32ReadStream(entry.Open());
+                (float[] Data, int[] Shape) array;
+                try
+                {
+                    array = Npy.Read(entryStream, $"{displayName}/{entry.FullName}");
+                }
+                catch (NpyException e)
+                {
+                    // A flipped bit in the header reads as a bad dtype or shape; the damage is the cause to report.
+                    if (entryStream.FindDamage(entry) is { } damaged) throw new NpyException(displayName, "archive", damaged, e);
+                    throw;
+                }
+                // As numpy's zipfile does on load, and ZipArchive does not: a flipped bit in the data would otherwise
+                // be read as a wrong number without any error.
+                if (entryStream.FindDamage(entry) is { } damage) throw new NpyException(displayName, "archive", damage);
+                result.Add(key, array);
             }
             return result;
         }
@@ -59,18 +73,24 @@ public static class Npz
         }
     }
 
-    /// <summary>Writes float32 arrays as an .npz archive that <c>np.load</c> reads; <paramref name="compress"/> deflates like savez_compressed.</summary>
+    /// <summary>
+    /// Writes float32 arrays as an .npz archive that <c>np.load</c> reads; <paramref name="compress"/> deflates like
+    /// savez_compressed. Written through <see cref="AtomicFileWriter"/>, like every file we write.
+    /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, (float[] Data, int[] Shape)>> arrays, bool compress = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(arrays);
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
-        foreach (var (key, (data, shape)) in arrays)
+        using var output = AtomicFileWriter.Create(path);
+        using (var zip = new ZipArchive(output.Stream, ZipArchiveMode.Create, leaveOpen: true))
         {
-            var entry = zip.CreateEntry(key + Extension, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
-            using var entryStream = entry.Open();
-            Npy.Write(entryStream, data, shape);
+            foreach (var (key, (data, shape)) in arrays)
+            {
+                var entry = zip.CreateEntry(key + Extension, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+                using var entryStream = entry.Open();
+                Npy.Write(entryStream, data, shape);
+            }
         }
+        output.Commit();
     }
 }

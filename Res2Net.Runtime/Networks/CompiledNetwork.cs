@@ -6,21 +6,31 @@ namespace Res2Net.Runtime.Networks;
 
 /// <summary>
 /// The base of every generated network. It owns the three buffers a forward pass needs (packed weights,
-/// activation arena, gather scratch), allocated once and pinned so the generated code addresses them with
-/// literal offsets; the generated subclass supplies the layers.
+/// activation arena, gather scratch), pinned so the generated code addresses them with literal offsets; the
+/// generated subclass supplies the layers.
 /// </summary>
+/// <remarks>
+/// A network may be reloaded while it serves: a load builds the new packed weights in a buffer of their own and
+/// swaps them in only once they are complete, between two forwards (which hold <c>_forwardLock</c> from start to
+/// end), so every forward runs on one whole weight set and a load that fails leaves the old set serving.
+/// </remarks>
 public abstract unsafe class CompiledNetwork
 {
-    private readonly float[] _packed;
+    private float[] _packed;
     private readonly float[] _arena;
     private readonly int _packedFloats;
     private readonly int _arenaFloats;
     private readonly object _forwardLock = new();
+    private readonly object _loadLock = new();
     private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
     private BatchJob? _job;
+    private bool _isLoaded;
 
-    /// <summary>Packed weights with BatchNorm folded in; the generated code adds literal offsets.</summary>
-    protected readonly float* Packed;
+    /// <summary>
+    /// Packed weights with BatchNorm folded in; the generated code adds literal offsets. Changes only under
+    /// <c>_forwardLock</c>, when a load swaps in new weights.
+    /// </summary>
+    protected float* Packed;
 
     /// <summary>The activation arena of one image.</summary>
     protected readonly float* Arena;
@@ -55,10 +65,10 @@ public abstract unsafe class CompiledNetwork
     /// <summary>The network's spec, counts, layers and checkpoint table.</summary>
     public NetworkInfo Info { get; }
 
-    /// <summary>True once a checkpoint has been bound.</summary>
-    public bool IsLoaded { get; private set; }
+    /// <summary>True once a checkpoint has been bound; stays true (a later load that fails keeps the weights it would have replaced).</summary>
+    public bool IsLoaded => Volatile.Read(ref _isLoaded);
 
-    /// <summary>Where the bound weights came from, for messages.</summary>
+    /// <summary>Where the weights that serve came from, for messages.</summary>
     public string? CheckpointSource { get; private set; }
 
     /// <summary>
@@ -74,16 +84,30 @@ public abstract unsafe class CompiledNetwork
     /// <exception cref="StateDictMismatchException">Keys are missing, unexpected or mis-shaped.</exception>
     public void Load(StateDict stateDict) => Load(KeyLayout.ToMmpretrain(stateDict, Info), stateDict.SourcePath);
 
-    /// <summary>Binds tensors given by mmpretrain key (used by tests and tools that make weights themselves).</summary>
+    /// <summary>
+    /// Binds tensors given by mmpretrain key (used by tests and tools that make weights themselves). Forwards go on
+    /// meanwhile with the weights loaded before; if reading a tensor fails, those weights stay.
+    /// </summary>
     public void Load(IReadOnlyDictionary<string, CheckpointTensor> tensors, string source)
     {
         StateDictMismatchException.ThrowIfMismatched(tensors, Info, source);
-        lock (_forwardLock)
+        lock (_loadLock)
         {
-            IsLoaded = false;
-            Bind(new WeightBinder(tensors, new Span<float>(Packed, _packedFloats)));
-            IsLoaded = true;
-            CheckpointSource = source;
+            // The first load fills the buffer the constructor made (nothing reads it yet); later ones need a second
+            // buffer while the first still serves, and the old one is collected once swapped out.
+            float[] next = IsLoaded ? AlignedBuffer.Allocate(_packedFloats) : _packed;
+            float* start = AlignedBuffer.Start(next);
+            Bind(new WeightBinder(tensors, new Span<float>(start, _packedFloats)));
+            lock (_forwardLock)
+            {
+                foreach (var network in _replicas.Prepend(this))
+                {
+                    network._packed = next;
+                    network.Packed = start;
+                }
+                CheckpointSource = source;
+                Volatile.Write(ref _isLoaded, true);
+            }
         }
     }
 
@@ -93,6 +117,7 @@ public abstract unsafe class CompiledNetwork
     /// </summary>
     public void Forward(ReadOnlySpan<float> input, int batch, Span<float> logits, FeatureCapture? features = null)
     {
+        // Once true, never false again: a reload swaps complete weight sets (see the class remarks).
         if (!IsLoaded) throw new InvalidOperationException($"{Info.Name}: no weights are loaded; call Load(checkpoint) first.");
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
         long need = (long)batch * Info.InputElements;

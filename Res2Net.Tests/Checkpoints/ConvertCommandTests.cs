@@ -8,6 +8,8 @@ using Xunit;
 namespace Res2Net.Tests.Checkpoints;
 
 /// <summary><c>res2net convert</c>, and how the CLI finds, downloads and reports checkpoints.</summary>
+// Downloads read RES2NET_OFFLINE, RES2NET_DOWNLOAD_TIMEOUT and RES2NET_DOWNLOAD_MAX_BYTES, which other tests set.
+[Collection(ProcessEnvironment.Name)]
 public class ConvertCommandTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)

@@ -8,7 +8,7 @@ namespace Res2Net.Tests.Checkpoints;
 /// <summary>.npy reading and writing, checked against files numpy wrote (the fixtures) and hand-made headers.</summary>
 public class NpyTests
 {
-    private static byte[] NpyBytes(string dict, byte[] data, byte major = 1)
+    internal static byte[] NpyBytes(string dict, byte[] data, byte major = 1)
     {
         var header = Encoding.Latin1.GetBytes(dict + "\n");
         var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', major, 0 };

@@ -99,6 +99,15 @@ public class CliTests
     }
 
     [Fact]
+    public void HelpWinsOverAnUnknownOption()
+    {
+        var (code, output, err) = Run("predict", "--bogus", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--save-logits", output);
+        Assert.Equal("", err);
+    }
+
+    [Fact]
     public void HelpDescribesEveryOption()
     {
         var (code, output, _) = Run("predict", "--help");

@@ -25,12 +25,15 @@ internal static class SeededCheckpoint
     /// <summary>The demo photos (copied from data/images by make_image_fixtures.py).</summary>
     public static string DemoDir => System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", "images", "demo");
 
-    private static string Write()
+    private static string Write() =>
+        WriteTemporary(Model + ".safetensors", SeededWeights.StateDict(Res2Net.Models.Res2NetModels.Create(Model).Info).Values);
+
+    /// <summary>Writes <paramref name="tensors"/> as a safetensors file in a temporary folder deleted when the test run exits.</summary>
+    public static string WriteTemporary(string fileName, IEnumerable<CheckpointTensor> tensors)
     {
         string dir = Directory.CreateTempSubdirectory("res2net-seeded-").FullName;
-        string path = System.IO.Path.Combine(dir, Model + ".safetensors");
-        var info = Res2Net.Models.Res2NetModels.Create(Model).Info;
-        SafetensorsWriter.Write(path, SeededWeights.StateDict(info).Values);
+        string path = System.IO.Path.Combine(dir, fileName);
+        SafetensorsWriter.Write(path, tensors);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
@@ -213,7 +216,7 @@ public class PredictImageTests : IDisposable
         string nowhere = Path.Combine(TempDir(), "no", "such", "dir", "logits.npy");
         (code, _, err) = Run("predict", image, "--model", W14, "--save-logits", nowhere);
         Assert.Equal(CliApp.UserError, code);
-        Assert.Contains("cannot write --save-logits: directory", err);
+        Assert.Contains($"{nowhere}: cannot write: folder {Path.GetDirectoryName(nowhere)} does not exist", err);
     }
 
     [Fact]

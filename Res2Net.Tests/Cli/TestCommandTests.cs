@@ -93,7 +93,7 @@ public class TestCommandTests : IDisposable
 
         (code, _, err) = Run("test", "--model", W14, "--data", TempDir(), "--batch-size", "0");
         Assert.Equal(CliApp.UserError, code);
-        Assert.Contains("--batch-size must be at least 1", err);
+        Assert.Contains("--batch-size must be between 1 and 1024, got 0", err);
     }
 
     [Fact]

@@ -16,16 +16,16 @@ namespace Res2Net.Tests.Download;
 [Collection(ProcessEnvironment.Name)]
 public class DownloadTests
 {
-    private static readonly byte[] Checkpoint = File.ReadAllBytes(Fixtures.Path("tiny-plain.pth"));
+    internal static readonly byte[] Checkpoint = File.ReadAllBytes(Fixtures.Path("tiny-plain.pth"));
 
     /// <summary>The sha256 prefix torch.hub expects in the file name.</summary>
-    private static readonly string Prefix = Convert.ToHexString(SHA256.HashData(Checkpoint)).ToLowerInvariant()[..8];
+    internal static readonly string Prefix = Convert.ToHexString(SHA256.HashData(Checkpoint)).ToLowerInvariant()[..8];
 
-    private static readonly string FileName = $"tiny-plain_20240101-{Prefix}.pth";
+    internal static readonly string FileName = $"tiny-plain_20240101-{Prefix}.pth";
 
-    private static string NewCache() => Directory.CreateTempSubdirectory("res2net-cache-").FullName;
+    internal static string NewCache() => Directory.CreateTempSubdirectory("res2net-cache-").FullName;
 
-    private static PretrainedOptions Options(string cache, List<DownloadProgress>? progress = null) => new()
+    internal static PretrainedOptions Options(string cache, List<DownloadProgress>? progress = null) => new()
     {
         CacheDirectory = cache,
         RetryDelay = TimeSpan.FromMilliseconds(10),
@@ -207,9 +207,9 @@ public class DownloadTests
         Assert.Contains("downloading is switched off", e.Message);
     }
 
-    private const string W14 = "res2net50-w14-s8_3rdparty_8xb32_in1k";
+    internal const string W14 = "res2net50-w14-s8_3rdparty_8xb32_in1k";
 
-    private static string W14File => Path.GetFileName(new Uri(Res2Net.Models.Res2NetModels.Create(W14).Info.CheckpointUrl!).LocalPath);
+    internal static string W14File => Path.GetFileName(new Uri(Res2Net.Models.Res2NetModels.Create(W14).Info.CheckpointUrl!).LocalPath);
 
     [Fact]
     public void GetWithoutPretrainedReturnsAnUnloadedNetwork()

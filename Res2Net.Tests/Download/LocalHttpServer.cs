@@ -8,7 +8,8 @@ namespace Res2Net.Tests.Download;
 /// <summary>
 /// A minimal HTTP/1.1 server on 127.0.0.1 for download tests, written on a raw socket so a test can cut a
 /// connection in the middle of a body. One request per connection (<c>Connection: close</c>); it serves at most
-/// <c>maxRequests</c> requests and stops by itself after <c>lifetime</c>, so a broken test cannot leave it running.
+/// <c>maxRequests</c> requests and stops by itself after <c>lifetime</c>, so a broken test cannot leave it running;
+/// one connection is held at most <c>connectionTimeout</c>, however it stalls.
 /// </summary>
 internal sealed class LocalHttpServer : IDisposable
 {
@@ -24,19 +25,36 @@ internal sealed class LocalHttpServer : IDisposable
         public int? CutAfter { get; init; }
 
         public bool IgnoreRange { get; init; }
+
+        /// <summary>Sends this many body bytes, then nothing more while holding the connection open (a stalled server).</summary>
+        public int? StallAfter { get; init; }
+
+        /// <summary>Accepts the request and never answers it, not even with a status line.</summary>
+        public bool StallBeforeHeaders { get; init; }
+
+        /// <summary>Sends the body again and again with no Content-Length, until the client hangs up (an endless response).</summary>
+        public bool Endless { get; init; }
+
+        /// <summary>A <c>Location</c> header, for redirects.</summary>
+        public string? Location { get; init; }
+
+        /// <summary>A 3xx reply to <paramref name="location"/>.</summary>
+        public static Reply Redirect(string location, int status = 302) => new(status, []) { Location = location };
     }
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop;
     private readonly Func<Request, int, Reply> _handler;
     private readonly int _maxRequests;
+    private readonly TimeSpan _connectionTimeout;
     private readonly ConcurrentQueue<Request> _requests = new();
     private readonly Task _loop;
 
-    public LocalHttpServer(Func<Request, int, Reply> handler, int maxRequests = 20, TimeSpan? lifetime = null)
+    public LocalHttpServer(Func<Request, int, Reply> handler, int maxRequests = 20, TimeSpan? lifetime = null, TimeSpan? connectionTimeout = null)
     {
         _handler = handler;
         _maxRequests = maxRequests;
+        _connectionTimeout = connectionTimeout ?? TimeSpan.FromSeconds(10);
         _stop = new CancellationTokenSource(lifetime ?? TimeSpan.FromSeconds(60));
         _listener.Start();
         _loop = Task.Run(LoopAsync);
@@ -61,9 +79,9 @@ internal sealed class LocalHttpServer : IDisposable
                 {
                     await HandleAsync(client, n);
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException || (e is OperationCanceledException && !_stop.IsCancellationRequested))
                 {
-                    // The client went away; the next connection is served as usual.
+                    // The client went away, or this connection's time was up; the next connection is served as usual.
                 }
             }
         }
@@ -85,7 +103,7 @@ internal sealed class LocalHttpServer : IDisposable
     private async Task HandleAsync(TcpClient client, int index)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        timeout.CancelAfter(_connectionTimeout);
         var stream = client.GetStream();
         string head = await ReadHeadAsync(stream, timeout.Token);
         var lines = head.Split("\r\n");
@@ -106,14 +124,43 @@ internal sealed class LocalHttpServer : IDisposable
             body = body[from..];
             status = 206;
         }
-        string reason = status switch { 200 => "OK", 206 => "Partial Content", 404 => "Not Found", 500 => "Internal Server Error", _ => "Status" };
+        if (reply.StallBeforeHeaders)
+        {
+            await StallAsync(timeout.Token);
+            return;
+        }
+        string reason = status switch
+        {
+            200 => "OK", 206 => "Partial Content", 301 => "Moved Permanently", 302 => "Found", 307 => "Temporary Redirect",
+            404 => "Not Found", 500 => "Internal Server Error", _ => "Status",
+        };
+        string length = reply.Endless ? "" : $"Content-Length: {body.Length}\r\n";
+        string location = reply.Location == null ? "" : $"Location: {reply.Location}\r\n";
         byte[] header = Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 {status} {reason}\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\n{extra}Connection: close\r\n\r\n");
+            $"HTTP/1.1 {status} {reason}\r\nContent-Type: application/octet-stream\r\n{length}{location}{extra}Connection: close\r\n\r\n");
         await stream.WriteAsync(header, timeout.Token);
-        int send = Math.Min(reply.CutAfter ?? body.Length, body.Length);
+        if (reply.Endless)
+        {
+            // Ends when the client hangs up (IOException) or the connection's time is up.
+            while (true) await stream.WriteAsync(body, timeout.Token);
+        }
+        int send = Math.Min(reply.CutAfter ?? reply.StallAfter ?? body.Length, body.Length);
         await stream.WriteAsync(body.AsMemory(0, send), timeout.Token);
         await stream.FlushAsync(timeout.Token);
+        if (reply.StallAfter != null) await StallAsync(timeout.Token);
         client.Client.Shutdown(SocketShutdown.Both);
+    }
+
+    /// <summary>Holds the connection open, sending nothing, until the connection's time is up or the server stops.</summary>
+    private static async Task StallAsync(CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static async Task<string> ReadHeadAsync(NetworkStream stream, CancellationToken token)

@@ -54,7 +54,7 @@ public class DiagnosticTests
         var d = Single(json, "RN0001");
         var (line, column, text) = Where(d, json);
         Assert.Equal((4, 14, ","), (line, column, text));
-        Assert.Contains("net.json is not valid JSON", d.GetMessage());
+        Assert.Contains("\"net.json\" is not valid JSON", d.GetMessage());
     }
 
     [Fact]
@@ -189,5 +189,169 @@ public class DiagnosticTests
         var d = Single(json, "RN0009");
         Assert.Equal("200", Where(d, json).Text);
         Assert.Contains("center crop fits", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("\\n", 0x000A)]
+    [InlineData("\\r", 0x000D)]
+    [InlineData("\\u0085", 0x0085)]
+    [InlineData("\\u2028", 0x2028)]
+    [InlineData("\\u2029", 0x2029)]
+    [InlineData("\\u001b[31m", 0x001B)]
+    [InlineData("\\u202e", 0x202E)]
+    [InlineData("\\ud800", 0xD800)]
+    public void NameWithALineBreakOrControlIsRefusedAtItsValue(string escaped, int code)
+    {
+        string json = Valid.Replace("\"name\": \"net\"", $"\"name\": \"ne{escaped}t\"");
+        var d = Single(json, "RN0009");
+        Assert.Equal((1, 10, $"\"ne{escaped}t\""), Where(d, json));
+        Assert.Contains($"U+{code:X4} at character 2", d.GetMessage());
+        Assert.DoesNotContain(d.GetMessage(), c => char.IsControl(c) || c is '\u2028' or '\u2029' or '\u202e');
+    }
+
+    [Fact]
+    public void ClassLabelWithALineBreakIsRefusedAtTheLabel()
+    {
+        string json = Valid.Replace("\"num_classes\": 10,", "\"num_classes\": 2,\n  \"class_names\": [\"cat\", \"d\\u2028og\"],");
+        var d = Single(json, "RN0009");
+        Assert.Equal("\"d\\u2028og\"", Where(d, json).Text);
+        Assert.Contains("class_names[1]", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("class", "not a keyword")]
+    [InlineData("record", "not a keyword")]
+    [InlineData("Net\u00e9", "ASCII letters")]
+    [InlineData("Net Work", "ASCII letters")]
+    [InlineData("1Net", "not starting with a digit")]
+    [InlineData("Res2NetModels", "does not already use")]
+    [InlineData("CompiledNetwork", "does not already use")]
+    [InlineData("Gemm", "does not already use")]
+    [InlineData("Description", "does not already use")]
+    [InlineData("Conv1", "the method of layer conv1")]
+    [InlineData("Layer1_0_Convs_2", "the method of layer layer1.0.convs.2")]
+    public void ClassNameThatCannotNameTheClassIsRefusedAtItsValue(string className, string expected)
+    {
+        string json = Valid.Replace("\"name\": \"net\",", $"\"name\": \"net\",\n  \"class_name\": \"{className}\",");
+        var d = Single(json, "RN0009");
+        Assert.Equal((2, 16, $"\"{className}\""), Where(d, json));
+        Assert.Contains(expected, d.GetMessage());
+    }
+
+    [Fact]
+    public void ClassNameTakenFromTheFileNameIsCheckedToo()
+    {
+        var result = GeneratorRunner.Run(("/specs/res2net-models.json", Valid));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0009", d.Id);
+        Assert.Equal((0, 0, "{"), Where(d, Valid));
+        Assert.Contains("class_name (taken from the file name)", d.GetMessage());
+        Assert.Contains("\"Res2NetModels\"", d.GetMessage());
+        Assert.Contains("set 'class_name'", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("ftp://example.org/w/net.pth", "http:// or https://")]
+    [InlineData("file:///etc/passwd", "http:// or https://")]
+    [InlineData("/w/net.pth", "http:// or https://")]
+    [InlineData("https:/example.org/w/net.pth", "http:// or https://")]
+    [InlineData("https://example.org/w/", "ends in a file name")]
+    [InlineData("https://example.org/w/%2e%2e", "ends in a file name")]
+    [InlineData("https://example.org/w/a%2Fb.pth", "ends in a file name")]
+    [InlineData("https://example.org/w/a%0Ab.pth", "ends in a file name")]
+    [InlineData("https://example.org/w/my net.pth", "%-encoded")]
+    [InlineData("https://example.org/w/n\\u00e9t.pth", "%-encoded")]
+    [InlineData("https://user:secret@example.org/w/net.pth", "without a user name or password")]
+    public void CheckpointUrlMustBeAnHttpUrlOfAFile(string url, string expected)
+    {
+        string json = Valid.Replace("\"num_classes\": 10,", $"\"num_classes\": 10,\n  \"checkpoint\": {{ \"url\": \"{url}\", \"sha256\": \"bc967bf1\" }},");
+        var d = Single(json, "RN0009");
+        Assert.Equal($"\"{url}\"", Where(d, json).Text);
+        Assert.Contains("checkpoint.url", d.GetMessage());
+        Assert.Contains(expected, d.GetMessage());
+    }
+
+    [Fact]
+    public void NameThatIsAnotherSpecsClassNameIsReportedAtTheName()
+    {
+        string a = Valid.Replace("\"name\": \"net\",", "\"name\": \"alpha\",\n  \"class_name\": \"Shared\",");
+        string b = Valid.Replace("\"name\": \"net\"", "\"name\": \"Shared\"");
+        var result = GeneratorRunner.Run(("/specs/a.json", a), ("/specs/b.json", b));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0010", d.Id);
+        Assert.Equal("/specs/b.json", d.Location.GetLineSpan().Path);
+        Assert.Equal((1, 10, "\"Shared\""), Where(d, b));
+        Assert.Contains("The name \"Shared\" is already used by \"a.json\" as its class name", d.GetMessage());
+        var registry = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("Res2NetModels.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.DoesNotContain("new B()", registry);
+    }
+
+    [Fact]
+    public void ClassNamesThatDifferOnlyInCaseAreReported()
+    {
+        string a = Valid.Replace("\"name\": \"net\",", "\"name\": \"alpha\",\n  \"class_name\": \"Alpha\",");
+        string b = Valid.Replace("\"name\": \"net\",", "\"name\": \"beta\",\n  \"class_name\": \"ALPHA\",");
+        var result = GeneratorRunner.Run(("/specs/a.json", a), ("/specs/b.json", b));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0010", d.Id);
+        Assert.Equal((2, 16, "\"ALPHA\""), Where(d, b));
+    }
+
+    [Fact]
+    public void FieldsAtTheirMaximaAreRefusedWithoutCrashingOrARegistryEntry()
+    {
+        const string Maxima = """
+            {
+              "name": "huge",
+              "blocks": [64, 64, 64, 64],
+              "base_width": 4096,
+              "scales": 64,
+              "stem": "deep",
+              "avg_down": true,
+              "stem_channels": 4096,
+              "base_channels": 4096,
+              "num_classes": 1000000,
+              "input_size": [8192, 8192]
+            }
+            """;
+        var (result, output) = GeneratorRunner.Compile(("/specs/huge.json", Maxima));
+        Assert.Null(result.Results.Single().Exception);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0012", d.Id);
+        Assert.Equal((10, 16, "[8192, 8192]"), Where(d, Maxima));
+        Assert.Contains("a buffer can hold", d.GetMessage());
+        // Nothing was emitted for it, so the registry that was compiles and does not name it.
+        Assert.Empty(output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error));
+        Assert.DoesNotContain("Huge", Assert.Single(result.GeneratedTrees).ToString());
+    }
+
+    [Fact]
+    public void AnInputTooLargeNamesTheBufferThatOverflows()
+    {
+        string json = Valid.Replace("[224, 224]", "[8192, 8192]");
+        var d = Single(json, "RN0012");
+        Assert.Equal("[8192, 8192]", Where(d, json).Text);
+        // The stem's 7×7 conv gathers 3 · 7 · 7 input values for each of its 4096 × 4096 output pixels.
+        Assert.Contains("conv1's gathered input needs 2,466,250,752 floats", d.GetMessage());
+    }
+
+    [Fact]
+    public void AnInvalidNamespaceSettingIsReportedAndNothingIsEmitted()
+    {
+        var (result, output) = GeneratorRunner.Compile("Res2Net.Models;class X{}//", ("/specs/net.json", Valid));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0013", d.Id);
+        Assert.Equal(Location.None, d.Location);
+        Assert.Empty(result.GeneratedTrees);
+        Assert.Empty(output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void AValidNamespaceSettingIsUsed()
+    {
+        var (result, output) = GeneratorRunner.Compile("My.Networks", ("/specs/net.json", Valid));
+        Assert.Empty(result.Diagnostics);
+        Assert.NotNull(output.GetTypeByMetadataName("My.Networks.Net"));
+        Assert.NotNull(output.GetTypeByMetadataName("My.Networks.Res2NetModels"));
     }
 }

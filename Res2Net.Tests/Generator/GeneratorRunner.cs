@@ -22,6 +22,54 @@ internal static class GeneratorRunner
         return driver.GetRunResult();
     }
 
+    /// <summary>
+    /// Runs the generator as a consumer project's build would: a compilation that references the runtime and the
+    /// framework, documentation comments checked (so malformed XML in one is a warning), unsafe code allowed.
+    /// Returns the generator's result and the compilation with the generated files added.
+    /// </summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) Compile(params (string Path, string Json)[] specs) =>
+        Compile(null, specs);
+
+    public static (GeneratorDriverRunResult Result, Compilation Output) Compile(string? res2NetNamespace, params (string Path, string Json)[] specs)
+    {
+        var texts = specs.Select(s => (AdditionalText)new InMemoryText(s.Path, s.Json)).ToImmutableArray();
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            new[] { new Res2NetGenerator().AsSourceGenerator() }, texts, ParseOptions, new BuildProperties(res2NetNamespace));
+        var compilation = CSharpCompilation.Create("Consumer", references: References.Value,
+            options: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        return (driver.GetRunResult(), output);
+    }
+
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
+
+    /// <summary>The framework's assemblies and the runtime's, read once (reading them is most of a small compilation's cost).</summary>
+    private static readonly Lazy<MetadataReference[]> References = new(() =>
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Append(typeof(Res2Net.Runtime.Networks.CompiledNetwork).Assembly.Location)
+            .Distinct(StringComparer.Ordinal)
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToArray());
+
+    /// <summary>The MSBuild properties a project hands the generator (only Res2NetNamespace is read).</summary>
+    private sealed class BuildProperties(string? res2NetNamespace) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(res2NetNamespace);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(null);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(null);
+
+        private sealed class Options(string? res2NetNamespace) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+            {
+                value = key == "build_property.Res2NetNamespace" ? res2NetNamespace : null;
+                return value != null;
+            }
+        }
+    }
+
     public static string RepoFile(params string[] parts)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

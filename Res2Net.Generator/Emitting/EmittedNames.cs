@@ -1,0 +1,30 @@
+using System;
+using System.Collections.Generic;
+
+namespace Res2Net.Generator.Emitting
+{
+    /// <summary>
+    /// The names generated code declares or refers to by their simple name. A network class may not take one:
+    /// inside the generated namespace a class named <c>Gemm</c> hides the kernel every layer calls, one named
+    /// <c>Res2NetModels</c> is declared twice, one named like a member of itself is an error (CS0542).
+    /// A layer's method name (<c>Conv1</c>, <c>Layer1_0_Convs_2</c>) is checked against the plan instead.
+    /// </summary>
+    /// <remarks>Tests keep this list complete: every name a generated file binds to, and every member of <c>CompiledNetwork</c>.</remarks>
+    internal static class EmittedNames
+    {
+        private static readonly HashSet<string> Names = new(StringComparer.Ordinal)
+        {
+            // Types the emitted code names without qualification.
+            "CompiledNetwork", "NetworkInfo", "LayerInfo", "StateDictEntry", "FeatureInfo", "WeightBinder", "FeatureCapture",
+            "Gemm", "Pooling", "Linear", "UnknownModelException", "Res2NetModels",
+            // Members each network class declares, and the registry's.
+            "ModelName", "InputHeight", "InputWidth", "NumClasses", "ParamCount", "FlopCount", "ArenaFloats", "PackedFloats",
+            "Description", "Bind", "ForwardImage", "CreateReplica", "All", "Create",
+            // Members a network class inherits from CompiledNetwork and object.
+            "Packed", "Arena", "Info", "IsLoaded", "CheckpointSource", "Load", "Forward",
+            "ToString", "Equals", "ReferenceEquals", "GetHashCode", "GetType", "MemberwiseClone", "Finalize",
+        };
+
+        public static bool IsTaken(string name) => Names.Contains(name);
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text;
+using Res2Net.Cli;
+using Res2Net.Tests.Checkpoints;
+using Xunit;
+
+namespace Res2Net.Tests.Cli;
+
+/// <summary>
+/// One row of <see cref="BadInputTableTests"/>: a command line that must fail cleanly.
+/// </summary>
+/// <param name="Class">The kind of bad input (npy, syntax, limits, annotation, …); rows are named "Class: Case".</param>
+/// <param name="Case">What this row tries.</param>
+/// <param name="Arguments">Builds the command line in a fresh scratch folder (creating any files it needs there).</param>
+/// <param name="Expected">Fragments stderr must hold: the file or option at fault and what is wrong. <c>{dir}</c> stands for the scratch folder.</param>
+/// <param name="Output">A file or folder, relative to the scratch folder, that the command was asked to write and must not have created.</param>
+public sealed record BadInput(string Class, string Case, Func<string, string[]> Arguments, string[] Expected, string? Output = null)
+{
+    public string Name => $"{Class}: {Case}";
+}
+
+/// <summary>
+/// Every command against every class of bad input that issue 13 saw crash the CLI: each must exit 2 with
+/// <c>res2net: error: …</c> naming the file or option, print nothing on stdout and write no output file.
+/// To cover a new kind of bad input, add rows to <see cref="Rows"/> (one helper per class keeps them short).
+/// </summary>
+public class BadInputTableTests : IDisposable
+{
+    private const string W14 = SeededCheckpoint.Model;
+
+    /// <summary>A checkpoint that exists but does not fit W14: any row that got as far as loading it would fail with another message.</summary>
+    private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
+
+    public static readonly IReadOnlyList<BadInput> Rows = [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows()];
+
+    public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
+
+    private readonly List<string> _temporary = new();
+
+    public void Dispose()
+    {
+        foreach (string dir in _temporary) Directory.Delete(dir, recursive: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void FailsWithExitCode2AndOneMessageAndNoOutput(string name)
+    {
+        var row = Rows.Single(r => r.Name == name);
+        string dir = Directory.CreateTempSubdirectory("res2net-bad-input-").FullName;
+        _temporary.Add(dir);
+
+        var (code, output, err) = CliTests.Run(row.Arguments(dir));
+
+        Assert.True(code == CliApp.UserError, $"exit code {code}, stderr: {err}");
+        Assert.StartsWith("res2net: error: ", err);
+        Assert.DoesNotContain("   at ", err);   // no stack trace
+        foreach (string fragment in row.Expected) Assert.Contains(fragment.Replace("{dir}", dir), err);
+        Assert.Equal("", output);
+        if (row.Output != null) Assert.False(Path.Exists(Path.Combine(dir, row.Output)), $"{row.Output} was created");
+    }
+
+    [Fact]
+    public void RowNamesAreUnique() => Assert.Equal(Rows.Count, Rows.Select(r => r.Name).Distinct().Count());
+
+    private static string Write(string dir, string name, byte[] bytes)
+    {
+        string path = Path.Combine(dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private const string F4 = "'descr': '<f4', 'fortran_order': False";
+
+    /// <summary>A version 1.0 file with this header dict and these data bytes.</summary>
+    private static byte[] Npy(string dict, int dataBytes = 4) => NpyTests.NpyBytes(dict, new byte[dataBytes]);
+
+    /// <summary>A bad .npy given to predict: the message names the file and the field at fault.</summary>
+    private static BadInput NpyRow(string @case, byte[] bytes, string cause, params string[] options) =>
+        new("npy", @case, dir => ["predict", Write(dir, "input.npy", bytes), "--model", W14, "--checkpoint", WrongCheckpoint, .. options],
+            ["{dir}/input.npy: ", cause]);
+
+    private static IEnumerable<BadInput> NpyRows()
+    {
+        byte[] magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+        var v4 = Npy($"{{{F4}, 'shape': (3, 224, 224)}}");
+        v4[6] = 4;
+        var badUtf8 = NpyTests.NpyBytes($"{{{F4}, 'shape': ('\u00ff',)}}", new byte[4], major: 3);   // latin-1 ÿ: not UTF-8
+        yield return NpyRow("empty file", [], "magic: not a .npy file");
+        yield return NpyRow("text file", "hello, world\n"u8.ToArray(), "magic: not a .npy file");
+        yield return NpyRow("ends after the magic", magic, "version: file ends inside the version");
+        yield return NpyRow("version 4.0", v4, "format version 4.0 not supported");
+        yield return NpyRow("ends inside the header length", [.. magic, 1, 0, 0x10], "file ends inside the header length");
+        yield return NpyRow("header longer than the file", [.. magic, 1, 0, 0xff, 0x0f, (byte)'{'], "file ends after 1 of the header's 4095 bytes");
+        yield return NpyRow("header length 4 GiB", [.. magic, 2, 0, 0xff, 0xff, 0xff, 0xff, (byte)'{'], "header claims 4294967295 bytes");
+        yield return NpyRow("header not a dict", Npy("[1, 2]"), "header: is not a dict literal");
+        yield return NpyRow("header cut short", Npy("{'descr': '<f4'"), "header: expected ',' or '}' in dict");
+        yield return NpyRow("header not UTF-8", badUtf8, "header: is not valid UTF-8");
+        yield return NpyRow("header nested too deep", Npy(new string('[', 100)), "nested deeper");
+        yield return NpyRow("shape missing", Npy($"{{{F4}}}"), "shape: missing");
+        yield return NpyRow("dtype int32", Npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3, 224, 224)}"), "descr: dtype '<i4' not supported");
+        yield return NpyRow("dtype big-endian float32", Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (3, 224, 224)}"), "dtype '>f4' not supported");
+        yield return NpyRow("structured dtype", Npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}"), "descr: structured");
+        yield return NpyRow("Fortran order", Npy("{'descr': '<f4', 'fortran_order': True, 'shape': (3, 224, 224)}"), "fortran_order: True is not supported");
+        yield return NpyRow("negative shape", Npy($"{{{F4}, 'shape': (-1, 3, 224, 224)}}"), "shape: dimension 0 is not a non-negative integer");
+        yield return NpyRow("huge shape", Npy($"{{{F4}, 'shape': (100000, 3, 224, 224)}}"), "holds more elements than one array can");
+        yield return NpyRow("dimension beyond an int", Npy($"{{{F4}, 'shape': (99999999999, 3, 224, 224)}}"), "dimension 0 is 99999999999, larger than an int");
+        yield return NpyRow("integer beyond a long", Npy($"{{{F4}, 'shape': (99999999999999999999,)}}"), "out of range");
+        yield return NpyRow("truncated data", Npy($"{{{F4}, 'shape': (1, 3, 224, 224)}}", 8), "needs 602112 bytes but the file holds only 8");
+        yield return NpyRow("truncated data, with --json and --save-logits", Npy($"{{{F4}, 'shape': (3, 224, 224)}}", 8),
+            "needs 602112 bytes", "--json", "--save-logits", "logits.npy") with { Output = "logits.npy" };
+        yield return new("npy", "a folder named .npy", dir => ["predict", Directory.CreateDirectory(Path.Combine(dir, "x.npy")).FullName, "--model", W14],
+            ["{dir}/x.npy is a folder"]);
+    }
+
+    /// <summary>A command-line mistake: exit 2, the mistake, and a short usage line for the command (not the whole help).</summary>
+    private static BadInput SyntaxRow(string @case, string command, Func<string, string[]> arguments, string message) =>
+        new("syntax", @case, arguments, [message, command.Length == 0 ? "usage: res2net COMMAND" : $"usage: res2net {command} ", $"see 'res2net {command}{(command.Length == 0 ? "" : " ")}--help'"]);
+
+    private static IEnumerable<BadInput> SyntaxRows()
+    {
+        const string unknown = "unrecognized option '--bogus'";
+        // --bogus lands in INPUT for predict, NAME for info and OUT for convert unless it is looked for: it is an option, not a file.
+        yield return SyntaxRow("predict --bogus", "predict", dir => ["predict", Path.Combine(dir, "in.npy"), "--bogus", "--model", W14], unknown);
+        yield return SyntaxRow("test --bogus", "test", dir => ["test", "--model", W14, "--data", dir, "--bogus"], unknown);
+        yield return SyntaxRow("info --bogus", "info", _ => ["info", "--bogus"], unknown);
+        yield return SyntaxRow("convert --bogus", "convert", dir => ["convert", WrongCheckpoint, "--bogus"], unknown);
+        yield return SyntaxRow("export --bogus", "export", dir => ["export", "--model", W14, "--out", Path.Combine(dir, "m.onnx"), "--bogus"], unknown);
+        yield return SyntaxRow("bench --bogus", "bench", _ => ["bench", "--model", W14, "--bogus"], unknown);
+        // After "--" a token is a file however it starts (POSIX): this one then fails as a missing input, without usage.
+        yield return new("syntax", "a file named like an option, after --", _ => ["predict", "--model", W14, "--", "-x.npy"],
+            [$"input {Path.GetFullPath("-x.npy")} does not exist"]);
+        yield return SyntaxRow("an option holding ESC", "bench", _ => ["bench", "--model", W14, "--bo\u001b[2Jgus"], "unrecognized option '--bo\\x1b[2Jgus'");
+        yield return SyntaxRow("unknown command", "", _ => ["bogus"], "unknown command 'bogus'");
+        yield return SyntaxRow("no command", "", _ => [], "no command given");
+        yield return SyntaxRow("missing required option", "predict", dir => ["predict", Path.Combine(dir, "in.npy")], "option '--model' is required");
+        yield return SyntaxRow("option without its value", "predict", dir => ["predict", Path.Combine(dir, "in.npy"), "--model"], "'--model'");
+        yield return SyntaxRow("not an integer", "predict", dir => ["predict", Path.Combine(dir, "in.npy"), "--model", W14, "--topk", "abc"],
+            "cannot parse argument 'abc' for option '--topk' as an integer");
+        yield return SyntaxRow("extra argument", "test", dir => ["test", "--model", W14, "--data", dir, "stray"], "unexpected argument 'stray'");
+    }
+
+    /// <summary>A batch or thread count beyond what the CLI allows, refused before anything is loaded.</summary>
+    private static BadInput LimitRow(string @case, Func<string, string[]> arguments, string option, string limit, string? output = null) =>
+        new("limits", @case, arguments, [option, limit], output);
+
+    private static IEnumerable<BadInput> LimitRows()
+    {
+        foreach (string n in new[] { "14000", "100000", "0" })
+        {
+            yield return LimitRow($"test --batch-size {n}", dir => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", dir, "--batch-size", n, "--out", Path.Combine(dir, "results.json")],
+                "--batch-size", $"between 1 and {CliLimits.MaxBatch}, got {n}", "results.json");
+            yield return LimitRow($"bench --batch {n}", _ => ["bench", "--model", W14, "--batch", n], "--batch", $"between 1 and {CliLimits.MaxBatch}, got {n}");
+        }
+        yield return LimitRow("bench --threads 100000", _ => ["bench", "--model", W14, "--threads", "100000"], "--threads", $"between 1 and {CliLimits.MaxThreads}, got 100000");
+        // 2^31 - 1 timed runs would allocate 16 GB of timings and then run for years.
+        yield return LimitRow("bench --iterations 2147483647", _ => ["bench", "--model", W14, "--iterations", "2147483647"], "--iterations", $"between 1 and {CliLimits.MaxIterations}, got 2147483647");
+        yield return LimitRow("bench --warmup 2147483647", _ => ["bench", "--model", W14, "--warmup", "2147483647"], "--warmup", $"between 0 and {CliLimits.MaxIterations}, got 2147483647");
+        yield return LimitRow("bench --threads 0", _ => ["bench", "--model", W14, "--threads", "0"], "--threads", $"between 1 and {CliLimits.MaxThreads}, got 0");
+    }
+
+    /// <summary>An annotation file that is not one: the message names the file and line, and nothing unbounded is read.</summary>
+    private static IEnumerable<BadInput> AnnotationRows()
+    {
+        string tooLong = $"longer than {Res2Net.Runtime.Datasets.AnnotationLineReader.MaxLineLength} characters";
+        yield return new("annotation", "/dev/zero",
+            dir => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", dir, "--ann-file", "/dev/zero", "--out", Path.Combine(dir, "results.json")],
+            ["/dev/zero:1: ", tooLong], "results.json");
+        yield return new("annotation", "a line too long",
+            dir => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", dir, "--ann-file",
+                Write(dir, "val.txt", Encoding.UTF8.GetBytes("a.jpg 1\nb.jpg 2\n" + new string('x', 100_000) + " 3\n"))],
+            ["{dir}/val.txt:3: ", tooLong]);
+    }
+}
