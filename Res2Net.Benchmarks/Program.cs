@@ -13,6 +13,10 @@ if (args.Length >= 2 && args[0] == "--profile")
     return LayerProfile.Run(args[1], threads, layers, Console.Out);
 }
 
+// `--memory make DIR | predict DIR | test DIR`: peak memory on very large images (DecodeMemory).
+if (args.Length >= 1 && args[0] == "--memory")
+    return DecodeMemory.Run(args[1..], Console.Out);
+
 string loadBefore = ResultsTable.LoadAverage();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToList();
 ResultsTable.Write(summaries, Console.Out, loadBefore);

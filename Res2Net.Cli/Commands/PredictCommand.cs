@@ -16,7 +16,7 @@ internal static class PredictCommand
         var inputs = new Argument<FileInfo[]>("INPUT")
         {
             Description =
-                "Images to classify (JPEG, PNG, BMP, WebP; decoded and preprocessed as mmpretrain's test pipeline does: resize the short edge, " +
+                "Images to classify (JPEG, PNG, BMP, WebP, PPM, PGM; decoded and preprocessed as mmpretrain's test pipeline does: resize the short edge, " +
                 "center crop, normalize), or .npy float32 tensors already preprocessed, of shape [N, 3, H, W] or [3, H, W].",
             Arity = ArgumentArity.OneOrMore,
         };

@@ -23,7 +23,7 @@ internal static class TestCommand
             HelpName = "DIR",
             Description =
                 "The image folder. Without --ann-file it is read as torchvision's ImageFolder: one sub-folder per class, labelled by the folder " +
-                "names' sorted order (by code point, as Python sorts), images anywhere below them (.jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp).",
+                $"names' sorted order (by code point, as Python sorts), images anywhere below them ({string.Join(" ", Res2Net.Runtime.Imaging.ImageFormats.Extensions)}; TIFF files are left out and counted).",
             Required = true,
         };
         var annFile = new Option<FileInfo?>("--ann-file", "-a")

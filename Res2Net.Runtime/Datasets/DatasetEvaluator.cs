@@ -160,7 +160,7 @@ public sealed class DatasetEvaluator
             var sample = samples[start + i];
             try
             {
-                Preprocessor.Run(ImageDecoder.Decode(sample.Path), Preprocessing, buffer.AsSpan(i * elements, elements));
+                Preprocessor.Run(sample.Path, Preprocessing, buffer.AsSpan(i * elements, elements));
             }
             catch (ImageDecodeException e)
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Res2Net.Runtime.Imaging;
 
 namespace Res2Net.Runtime.Datasets;
 
@@ -26,14 +27,15 @@ public sealed record DatasetSample(string Path, string RelativePath, int Label, 
 public sealed class ImageDataset
 {
     /// <summary>
-    /// Extensions the ImageFolder layout takes, compared ignoring case: torchvision's <c>IMG_EXTENSIONS</c>.
-    /// (PPM, PGM and TIFF files are listed but cannot be decoded, so they are reported as unreadable.)
+    /// Extensions the ImageFolder layout takes, compared ignoring case: the decoder's list, <see cref="ImageFormats.Extensions"/>
+    /// (torchvision's <c>IMG_EXTENSIONS</c> less TIFF, which is counted in <see cref="UnsupportedFiles"/> instead).
     /// </summary>
-    public static readonly IReadOnlyList<string> ImageExtensions = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"];
+    public static IReadOnlyList<string> ImageExtensions => ImageFormats.Extensions;
 
     private ImageDataset(string root, DatasetLayout layout, string? annotationFile, IReadOnlyList<DatasetSample> samples,
-        IReadOnlyList<string>? classes, IReadOnlyList<string> ignored)
+        IReadOnlyList<string>? classes, IReadOnlyList<string> ignored, IReadOnlyList<string> unsupported)
     {
+        UnsupportedFiles = unsupported;
         Root = root;
         Layout = layout;
         AnnotationFile = annotationFile;
@@ -58,6 +60,12 @@ public sealed class ImageDataset
 
     /// <summary>Files in class folders without an image extension, skipped as torchvision skips them (relative paths).</summary>
     public IReadOnlyList<string> IgnoredFiles { get; }
+
+    /// <summary>
+    /// Files in class folders that torchvision would take but that cannot be decoded here (TIFF,
+    /// <see cref="ImageFormats.UnsupportedExtensions"/>): left out of <see cref="Samples"/> (relative paths).
+    /// </summary>
+    public IReadOnlyList<string> UnsupportedFiles { get; }
 
     /// <summary>One more than the largest label.</summary>
     public int LabelCount => Classes?.Count ?? (Samples.Count == 0 ? 0 : Samples.Max(s => s.Label) + 1);
@@ -112,7 +120,7 @@ public sealed class ImageDataset
             samples.Add(new DatasetSample(System.IO.Path.GetFullPath(System.IO.Path.Combine(fullRoot, file)), relative, label, reader.LineNumber));
         }
         if (samples.Count == 0) throw new DatasetException(fullAnn, "the annotation file lists no images");
-        return new ImageDataset(fullRoot, DatasetLayout.AnnotationFile, fullAnn, samples, null, []);
+        return new ImageDataset(fullRoot, DatasetLayout.AnnotationFile, fullAnn, samples, null, [], []);
     }
 
     /// <summary>
@@ -120,7 +128,10 @@ public sealed class ImageDataset
     /// directly under <paramref name="root"/> is a class, labelled by its position in the folder names sorted by code
     /// point (as Python's <c>sorted</c> sorts, so "Zebra" comes before "apple"); every file with an image extension
     /// (<see cref="ImageExtensions"/>) anywhere below a class folder is a sample of it. Samples come class by class,
-    /// folders in sorted path order, files sorted within each folder.
+    /// folders in sorted path order, files sorted within each folder. Links to folders are followed, as torchvision's
+    /// <c>os.walk(followlinks=True)</c> does, but each real folder (all links in its path resolved) is walked once per
+    /// class, by the first route in sorted order, so a link cycle ends instead of repeating its images. TIFF files are
+    /// left out and listed in <see cref="UnsupportedFiles"/>.
     /// </summary>
     /// <exception cref="DatasetException">The folder is missing or has no class folders.</exception>
     public static ImageDataset FromImageFolder(string root)
@@ -146,6 +157,7 @@ public sealed class ImageDataset
 
         var samples = new List<DatasetSample>();
         var ignored = new List<string>();
+        var unsupported = new List<string>();
         for (int label = 0; label < classes.Length; label++)
         {
             string classDir = System.IO.Path.Combine(fullRoot, classes[label]);
@@ -164,16 +176,16 @@ public sealed class ImageDataset
                 {
                     string relative = Relative(fullRoot, file);
                     if (HasImageExtension(file)) samples.Add(new DatasetSample(file, relative, label));
+                    else if (ImageFormats.IsUnsupported(file)) unsupported.Add(relative);
                     else ignored.Add(relative);
                 }
             }
         }
-        return new ImageDataset(fullRoot, DatasetLayout.ImageFolder, null, samples, classes, ignored);
+        return new ImageDataset(fullRoot, DatasetLayout.ImageFolder, null, samples, classes, ignored, unsupported);
     }
 
     /// <summary>True for a file name ending in one of <see cref="ImageExtensions"/>, ignoring case.</summary>
-    public static bool HasImageExtension(string path) =>
-        ImageExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+    public static bool HasImageExtension(string path) => ImageFormats.IsDecodable(path);
 
     /// <summary>
     /// Checks that every label is below <paramref name="numClasses"/>, and for the ImageFolder layout that there is one
@@ -196,8 +208,11 @@ public sealed class ImageDataset
     }
 
     public override string ToString() => Layout == DatasetLayout.ImageFolder
-        ? $"{Root} (ImageFolder: {Classes!.Count} classes, {Samples.Count} images)"
+        ? $"{Root} (ImageFolder: {Classes!.Count} classes, {Samples.Count} images{UnsupportedNote})"
         : $"{Root} (annotation file {AnnotationFile}: {Samples.Count} images)";
+
+    private string UnsupportedNote => UnsupportedFiles.Count == 0 ? ""
+        : $"; {UnsupportedFiles.Count} TIFF file{(UnsupportedFiles.Count == 1 ? "" : "s")} left out, as TIFF cannot be decoded here";
 
     private static string CheckRoot(string root)
     {
@@ -207,7 +222,12 @@ public sealed class ImageDataset
         return full;
     }
 
-    /// <summary>The folder and every folder below it (following links to folders, as torchvision's os.walk(followlinks=True) does, but each real folder once).</summary>
+    /// <summary>
+    /// The folder and every folder below it, following links to folders as torchvision's <c>os.walk(followlinks=True)</c>
+    /// does, but each real folder once: a folder whose real path (<see cref="RealPath"/>) was already walked is skipped
+    /// with everything below it, so a cycle of links ends. Sub-folders are walked in sorted order, so which of two routes
+    /// to one folder is kept does not depend on the order the file system lists them in.
+    /// </summary>
     private static List<string> Walk(string top)
     {
         var result = new List<string>();
@@ -217,20 +237,13 @@ public sealed class ImageDataset
         while (stack.Count > 0)
         {
             string dir = stack.Pop();
-            string real;
             try
             {
-                real = new DirectoryInfo(dir).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? System.IO.Path.GetFullPath(dir);
-            }
-            catch (IOException)
-            {
-                real = dir;
-            }
-            if (!seen.Add(real)) continue;   // a link cycle
-            result.Add(dir);
-            try
-            {
-                foreach (string sub in Directory.EnumerateDirectories(dir, "*", new EnumerationOptions { AttributesToSkip = 0 })) stack.Push(sub);
+                if (!seen.Add(RealPath.Of(dir))) continue;
+                result.Add(dir);
+                var subs = Directory.EnumerateDirectories(dir, "*", new EnumerationOptions { AttributesToSkip = 0 }).ToList();
+                subs.Sort(CodePointComparer.Instance);
+                for (int i = subs.Count - 1; i >= 0; i--) stack.Push(subs[i]);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

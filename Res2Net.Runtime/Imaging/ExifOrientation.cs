@@ -25,40 +25,15 @@ public static class ExifOrientation
     }
 
     /// <summary>Returns <paramref name="image"/> turned so that it displays upright (the same object for orientation 1).</summary>
-    public static RgbImage Apply(RgbImage image, int orientation)
+    public static unsafe RgbImage Apply(RgbImage image, int orientation)
     {
+        ArgumentNullException.ThrowIfNull(image);
         if (orientation is < 1 or > 8)
             throw new ArgumentOutOfRangeException(nameof(orientation), orientation, "EXIF orientation is 1..8");
         if (orientation == 1)
             return image;
-
-        int w = image.Width, h = image.Height;
-        bool swaps = orientation >= 5;
-        var result = new RgbImage(swaps ? h : w, swaps ? w : h);
-        byte[] src = image.Pixels, dst = result.Pixels;
-        int outW = result.Width, outH = result.Height;
-        for (int y = 0; y < outH; y++)
-        {
-            for (int x = 0; x < outW; x++)
-            {
-                // Source pixel for output (x, y); orientations 5..8 are a transpose followed by a flip.
-                (int sx, int sy) = orientation switch
-                {
-                    2 => (w - 1 - x, y),
-                    3 => (w - 1 - x, h - 1 - y),
-                    4 => (x, h - 1 - y),
-                    5 => (y, x),
-                    6 => (y, h - 1 - x),
-                    7 => (w - 1 - y, h - 1 - x),
-                    _ => (w - 1 - y, x),
-                };
-                int s = (sy * w + sx) * 3, d = (y * outW + x) * 3;
-                dst[d] = src[s];
-                dst[d + 1] = src[s + 1];
-                dst[d + 2] = src[s + 2];
-            }
-        }
-        return result;
+        fixed (byte* p = image.Pixels)
+            return PixelView.Copy(PixelView.Oriented(p, image.Width, image.Height, 3, orientation));
     }
 
     /// <summary>

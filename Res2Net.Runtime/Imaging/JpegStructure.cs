@@ -26,6 +26,20 @@ internal static class JpegStructure
         return default;
     }
 
+    /// <summary>Whether the frame is progressive (SOF2, SOF6, SOF10 or SOF14): libjpeg then holds every coefficient until the end.</summary>
+    public static bool IsProgressive(ReadOnlySpan<byte> f)
+    {
+        int pos = 2;
+        while (NextSegment(f, ref pos, out byte marker, out _, out _))
+        {
+            if (marker is 0xC2 or 0xC6 or 0xCA or 0xCE)
+                return true;
+            if (marker is StartOfScan or EndOfImage)
+                break;
+        }
+        return false;
+    }
+
     /// <summary>
     /// Whether an EOI marker follows the first scan. Entropy-coded data never contains FF D9 (an FF there is always
     /// stuffed or a restart marker), so finding one means the encoder finished writing the file.

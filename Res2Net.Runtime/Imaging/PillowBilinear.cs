@@ -12,19 +12,42 @@ public static class PillowBilinear
     private const int PrecisionBits = 22;
 
     /// <summary>Resizes <paramref name="source"/> to <paramref name="width"/> x <paramref name="height"/>.</summary>
-    public static RgbImage Resize(RgbImage source, int width, int height)
+    public static unsafe RgbImage Resize(RgbImage source, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (width <= 0 || height <= 0)
             throw new ArgumentOutOfRangeException(nameof(width), $"target size must be positive, got {width}x{height}");
+        fixed (byte* p = source.Pixels)
+            return ResizeWindow(PixelView.Oriented(p, source.Width, source.Height, 3, 1), width, height, new CropBox(0, 0, width, height));
+    }
 
-        // Pillow skips an axis whose size does not change (with a full-image box it would be the identity anyway).
-        RgbImage result = source;
-        if (width != source.Width)
-            result = Horizontal(result, width);
-        if (height != source.Height)
-            result = Vertical(result, height);
-        return ReferenceEquals(result, source) ? new RgbImage(source.Width, source.Height, (byte[])source.Pixels.Clone()) : result;
+    /// <summary>
+    /// The part <paramref name="window"/> of <paramref name="source"/> resized to <paramref name="width"/> x
+    /// <paramref name="height"/>, computed alone: output pixels of each pass depend only on their own filter taps, so
+    /// a centre crop of the resize needs just its own columns of the horizontal pass (over the rows the vertical pass
+    /// reads) and its own rows of the vertical pass, bit for bit the same as cropping the full resize. A 16000-pixel
+    /// photo or a 1 x 40000 strip (resized to 256 x 10 million) then takes a few megabytes instead of gigabytes.
+    /// </summary>
+    /// <remarks>
+    /// Pillow skips an axis whose size does not change; the filter is then the identity (weights 2^22 and 0, so each
+    /// output byte is its input byte), so running the pass anyway gives the same bytes.
+    /// </remarks>
+    internal static RgbImage ResizeWindow<TSource>(TSource source, int width, int height, CropBox window) where TSource : IRowSource
+    {
+        if (width <= 0 || height <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), $"target size must be positive, got {width}x{height}");
+        if (window.X < 0 || window.Y < 0 || window.Width <= 0 || window.Height <= 0 || window.X + window.Width > width || window.Y + window.Height > height)
+            throw new ArgumentOutOfRangeException(nameof(window), $"{window} is not inside {width}x{height}");
+
+        Coefficients columns = Compute(source.Width, width, window.X, window.Width);
+        Coefficients rows = Compute(source.Height, height, window.Y, window.Height);
+        // The source rows the vertical pass reads: both ends of each filter window move forward with the output row.
+        int firstRow = rows.First[0], lastRow = rows.First[^1] + rows.Count[^1];
+        var horizontal = new RgbImage(window.Width, lastRow - firstRow);
+        Horizontal(source, columns, firstRow, horizontal);
+        var result = new RgbImage(window.Width, window.Height);
+        Vertical(horizontal, rows, firstRow, result);
+        return result;
     }
 
     /// <summary>Fixed-point filter weights for one axis: output i reads <c>Count[i]</c> inputs from <c>First[i]</c>.</summary>
@@ -38,19 +61,23 @@ public static class PillowBilinear
     }
 
     /// <summary>Pillow's <c>precompute_coeffs</c> with the bilinear filter, then <c>normalize_coeffs_8bpc</c>.</summary>
-    internal static Coefficients Compute(int inSize, int outSize)
+    internal static Coefficients Compute(int inSize, int outSize) => Compute(inSize, outSize, 0, outSize);
+
+    /// <summary>The coefficients of outputs [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) only, indexed from 0.</summary>
+    internal static Coefficients Compute(int inSize, int outSize, int start, int count)
     {
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
         double support = 1.0 * filterScale; // the bilinear filter's support is 1
         int stride = (int)Math.Ceiling(support) * 2 + 1;
 
-        var first = new int[outSize];
-        var count = new int[outSize];
-        var weights = new int[outSize * stride];
+        var first = new int[count];
+        var taps = new int[count];
+        var weights = new int[count * stride];
         var k = new double[stride];
-        for (int i = 0; i < outSize; i++)
+        for (int o = 0; o < count; o++)
         {
+            int i = start + o;
             double center = (i + 0.5) * scale;
             double ss = 1.0 / filterScale; // Pillow multiplies by the reciprocal rather than dividing; same steps, same doubles
             int xmin = Math.Max((int)(center - support + 0.5), 0);
@@ -67,12 +94,12 @@ public static class PillowBilinear
                 if (sum != 0.0)
                     k[x] /= sum;
                 // Bilinear weights are never negative, so Pillow's negative branch (-0.5) is not needed.
-                weights[i * stride + x] = (int)(0.5 + k[x] * (1 << PrecisionBits));
+                weights[o * stride + x] = (int)(0.5 + k[x] * (1 << PrecisionBits));
             }
-            first[i] = xmin;
-            count[i] = xmax;
+            first[o] = xmin;
+            taps[o] = xmax;
         }
-        return new Coefficients(first, count, weights, stride);
+        return new Coefficients(first, taps, weights, stride);
     }
 
     private static double Triangle(double x)
@@ -82,43 +109,44 @@ public static class PillowBilinear
         return x < 1.0 ? 1.0 - x : 0.0;
     }
 
-    private static RgbImage Horizontal(RgbImage src, int outWidth)
+    /// <summary>Rows [firstRow, firstRow + dst.Height) of <paramref name="src"/>, filtered along x into <paramref name="dst"/>.</summary>
+    private static unsafe void Horizontal<TSource>(TSource src, Coefficients c, int firstRow, RgbImage dst) where TSource : IRowSource
     {
-        Coefficients c = Compute(src.Width, outWidth);
-        var dst = new RgbImage(outWidth, src.Height);
-        byte[] s = src.Pixels, d = dst.Pixels;
-        int inRow = src.Width * 3, outRow = outWidth * 3;
-        for (int y = 0; y < src.Height; y++)
+        long stepX = src.StepX;
+        int outWidth = dst.Width;
+        fixed (byte* d0 = dst.Pixels)
         {
-            int rowBase = y * inRow;
-            for (int x = 0; x < outWidth; x++)
+            byte* d = d0;
+            for (int y = 0; y < dst.Height; y++)
             {
-                int r = 1 << (PrecisionBits - 1), g = r, b = r;
-                int wBase = x * c.Stride, p = rowBase + c.First[x] * 3;
-                for (int t = 0; t < c.Count[x]; t++, p += 3)
+                byte* row = src.Row(firstRow + y);
+                for (int x = 0; x < outWidth; x++, d += 3)
                 {
-                    int w = c.Weights[wBase + t];
-                    r += s[p] * w;
-                    g += s[p + 1] * w;
-                    b += s[p + 2] * w;
+                    int r = 1 << (PrecisionBits - 1), g = r, b = r;
+                    int wBase = x * c.Stride;
+                    byte* p = row + c.First[x] * stepX;
+                    for (int t = 0; t < c.Count[x]; t++, p += stepX)
+                    {
+                        int w = c.Weights[wBase + t];
+                        r += p[0] * w;
+                        g += p[1] * w;
+                        b += p[2] * w;
+                    }
+                    d[0] = Clip8(r);
+                    d[1] = Clip8(g);
+                    d[2] = Clip8(b);
                 }
-                int o = y * outRow + x * 3;
-                d[o] = Clip8(r);
-                d[o + 1] = Clip8(g);
-                d[o + 2] = Clip8(b);
             }
         }
-        return dst;
     }
 
-    private static RgbImage Vertical(RgbImage src, int outHeight)
+    /// <summary><paramref name="src"/> (whose row 0 is source row <paramref name="firstRow"/>) filtered along y into <paramref name="dst"/>.</summary>
+    private static void Vertical(RgbImage src, Coefficients c, int firstRow, RgbImage dst)
     {
-        Coefficients c = Compute(src.Height, outHeight);
-        var dst = new RgbImage(src.Width, outHeight);
         byte[] s = src.Pixels, d = dst.Pixels;
         int row = src.Width * 3;
         var acc = new int[row];
-        for (int y = 0; y < outHeight; y++)
+        for (int y = 0; y < dst.Height; y++)
         {
             // Row-at-a-time accumulation visits memory in order; integer sums do not depend on the order.
             Array.Fill(acc, 1 << (PrecisionBits - 1));
@@ -126,7 +154,7 @@ public static class PillowBilinear
             for (int t = 0; t < c.Count[y]; t++)
             {
                 int w = c.Weights[wBase + t];
-                int p = (c.First[y] + t) * row;
+                int p = (c.First[y] - firstRow + t) * row;
                 for (int i = 0; i < row; i++)
                     acc[i] += s[p + i] * w;
             }
@@ -134,7 +162,6 @@ public static class PillowBilinear
             for (int i = 0; i < row; i++)
                 d[o + i] = Clip8(acc[i]);
         }
-        return dst;
     }
 
     private static byte Clip8(int v) => (byte)Math.Clamp(v >> PrecisionBits, 0, 255);

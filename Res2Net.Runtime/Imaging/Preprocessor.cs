@@ -8,34 +8,80 @@ namespace Res2Net.Runtime.Imaging;
 public static class Preprocessor
 {
     /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageDecoder"/>) and preprocesses it.</summary>
-    /// <exception cref="ImageDecodeException">The image cannot be decoded.</exception>
-    public static float[] Run(string path, PreprocessConfig config) => Run(ImageDecoder.Decode(path), config);
+    /// <exception cref="ImageDecodeException">The image cannot be decoded, or is too large or too elongated to preprocess.</exception>
+    public static float[] Run(string path, PreprocessConfig config) => Allocating(config, tensor => Run(path, config, tensor));
+
+    /// <summary>
+    /// Decodes <paramref name="path"/> and writes its network input into <paramref name="destination"/>. The full-size
+    /// pixels exist only in native memory held against the decode budget (<see cref="ImageLimits"/>) and are freed
+    /// before this returns, or, for an upright baseline JPEG, are streamed from the decoder a few rows at a time
+    /// (<see cref="ScanlineImage"/>); only the centre crop of the resize is computed (see <see cref="PillowBilinear"/>).
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The image cannot be decoded, or is too large or too elongated to preprocess.</exception>
+    public static void Run(string path, PreprocessConfig config, Span<float> destination)
+    {
+        CheckArguments(config, destination);
+        using DecodedImage image = ImageDecoder.DecodeFile(path, streamRows: true);
+        Run(image, config, destination, path);
+    }
+
+    /// <summary><see cref="Run(string, PreprocessConfig, Span{float})"/> for an encoded image held in memory.</summary>
+    internal static void Run(byte[] encoded, string displayName, PreprocessConfig config, Span<float> destination)
+    {
+        CheckArguments(config, destination);
+        using DecodedImage image = ImageDecoder.DecodeEncoded(encoded, displayName, streamRows: true);
+        Run(image, config, destination, displayName);
+    }
 
     /// <summary>The network input for <paramref name="image"/>: 3 x CropHeight x CropWidth floats, CHW, RGB.</summary>
-    public static float[] Run(RgbImage image, PreprocessConfig config)
+    public static float[] Run(RgbImage image, PreprocessConfig config) => Allocating(config, tensor => Run(image, config, tensor));
+
+    /// <summary>Writes the network input into <paramref name="destination"/>, which must hold exactly <see cref="PreprocessConfig.TensorLength"/> floats.</summary>
+    public static unsafe void Run(RgbImage image, PreprocessConfig config, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        CheckArguments(config, destination);
+        fixed (byte* p = image.Pixels)
+            Run(PixelView.Oriented(p, image.Width, image.Height, 3, 1), config, destination, null);
+    }
+
+    /// <summary>
+    /// ResizeEdge, CenterCrop and Normalize, with only the crop's part of the resize computed. <paramref name="path"/>
+    /// names a decoded file in errors; null for an in-memory image.
+    /// </summary>
+    private static void Run<TSource>(TSource image, PreprocessConfig config, Span<float> destination, string? path) where TSource : IRowSource
+    {
+        (long w, long h) = ShortEdgeSizeUnchecked(image.Width, image.Height, config.ResizeEdge);
+        if (w > int.MaxValue || h > int.MaxValue)
+        {
+            string reason = $"its aspect ratio ({image.Width}x{image.Height}) is too extreme: ResizeEdge {config.ResizeEdge} would make it {w}x{h}, " +
+                            $"and a side cannot exceed {int.MaxValue} pixels";
+            if (path != null) throw new ImageDecodeException(path, reason);
+            throw new ArgumentException($"an {image.Width}x{image.Height} image: {reason}");
+        }
+        CropBox box = CropBox.Centered((int)w, (int)h, config.CropWidth, config.CropHeight);
+        // Validate() guarantees both sides are at least the crop after ResizeEdge.
+        if (box.Width != config.CropWidth || box.Height != config.CropHeight)
+            throw new InvalidOperationException($"centre crop of {w}x{h} gave {box}, not {config.CropWidth}x{config.CropHeight}");
+        RgbImage cropped = PillowBilinear.ResizeWindow(image, (int)w, (int)h, box);
+        Normalize(cropped, config.Mean, config.Std, destination);
+    }
+
+    private static float[] Allocating(PreprocessConfig config, Action<float[]> fill)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        var result = new float[config.TensorLength];
-        Run(image, config, result);
-        return result;
+        var tensor = new float[config.TensorLength];
+        fill(tensor);
+        return tensor;
     }
 
-    /// <summary>Writes the network input into <paramref name="destination"/>, which must hold exactly <see cref="PreprocessConfig.TensorLength"/> floats.</summary>
-    public static void Run(RgbImage image, PreprocessConfig config, Span<float> destination)
+    private static void CheckArguments(PreprocessConfig config, Span<float> destination)
     {
-        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (destination.Length != config.TensorLength)
             throw new ArgumentException($"destination holds {destination.Length} floats; 3x{config.CropHeight}x{config.CropWidth} needs {config.TensorLength}", nameof(destination));
-
-        RgbImage resized = ResizeShortEdge(image, config.ResizeEdge);
-        RgbImage cropped = CenterCrop(resized, config.CropHeight, config.CropWidth);
-        // Validate() guarantees both sides are at least the crop after ResizeEdge.
-        if (cropped.Width != config.CropWidth || cropped.Height != config.CropHeight)
-            throw new InvalidOperationException($"centre crop of {resized} gave {cropped}, not {config.CropWidth}x{config.CropHeight}");
-        Normalize(cropped, config.Mean, config.Std, destination);
     }
 
     /// <summary>
@@ -44,13 +90,17 @@ public static class Preprocessor
     /// </summary>
     public static (int Width, int Height) ShortEdgeSize(int width, int height, int edge)
     {
+        (long w, long h) = ShortEdgeSizeUnchecked(width, height, edge);
+        return (checked((int)w), checked((int)h));
+    }
+
+    private static (long Width, long Height) ShortEdgeSizeUnchecked(int width, int height, int edge)
+    {
         if (width <= 0 || height <= 0 || edge <= 0)
             throw new ArgumentOutOfRangeException(nameof(edge), $"sizes must be positive (image {width}x{height}, edge {edge})");
         // Python computes int(edge * h / w) with a float division; for these magnitudes (< 2^53) the float quotient
         // never crosses an integer, so integer division truncates the same way.
-        return width < height
-            ? (edge, checked((int)((long)edge * height / width)))
-            : (checked((int)((long)edge * width / height)), edge);
+        return width < height ? (edge, (long)edge * height / width) : ((long)edge * width / height, edge);
     }
 
     /// <summary>Resizes so that the short side is <paramref name="edge"/> (Pillow BILINEAR, bit-exact).</summary>

@@ -68,14 +68,17 @@ public sealed class ImageClassifier
     /// <summary>The test pipeline images go through: resize the short edge, center crop, normalize.</summary>
     public PreprocessConfig Preprocessing { get; }
 
-    /// <summary>At most this many images go through one forward call (and are held decoded at once). Default 16.</summary>
+    /// <summary>At most this many images go through one forward call. Default 16.</summary>
     public int BatchSize
     {
         get => _batchSize;
         init => _batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "at least 1");
     }
 
-    /// <summary>Images decoded at the same time. Default: the processor count.</summary>
+    /// <summary>
+    /// Images decoded at the same time. Default: the processor count. Full-size pixels decoded at once are bounded
+    /// further by <see cref="ImageLimits.MaxPixels"/> (the decode budget), so large images wait for each other.
+    /// </summary>
     public int DecodeThreads
     {
         get => _decodeThreads;
@@ -93,9 +96,9 @@ public sealed class ImageClassifier
     /// <exception cref="ImageDecodeException">The file cannot be read or decoded; the message names it.</exception>
     public Prediction Predict(string path, int topK = 5) => Run([InferenceInput.FromFile(path)], topK).Predictions[0];
 
-    /// <summary>Classifies the encoded image (JPEG, PNG, BMP, WebP) read from <paramref name="stream"/>.</summary>
+    /// <summary>Classifies the encoded image (JPEG, PNG, BMP, WebP, PPM, PGM) read from <paramref name="stream"/>.</summary>
     public Prediction Predict(Stream stream, string displayName = "stream", int topK = 5) =>
-        Predict(ImageDecoder.Decode(stream, displayName), topK);
+        Run([InferenceInput.FromEncoded(ImageDecoder.ReadAll(stream, displayName), displayName)], topK).Predictions[0];
 
     /// <summary>Classifies decoded pixels (they are resized, cropped and normalized first).</summary>
     public Prediction Predict(RgbImage image, int topK = 5) => Run([InferenceInput.FromImage(image)], topK).Predictions[0];

@@ -23,19 +23,22 @@ public sealed class InferenceInput
     /// <summary>Names the input in results and error messages (the path, or the name given).</summary>
     public string Name { get; }
 
-    /// <summary>An image file (JPEG, PNG, BMP or WebP), decoded as OpenCV's <c>imread</c> does (see <see cref="ImageDecoder"/>).</summary>
+    /// <summary>
+    /// An image file (JPEG, PNG, BMP, WebP, PPM or PGM), decoded as OpenCV's <c>imread</c> does (see <see cref="ImageDecoder"/>);
+    /// its full-size pixels are freed as soon as its network input is written.
+    /// </summary>
     public static InferenceInput FromFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return new InferenceInput(path, (config, destination) => Preprocessor.Run(ImageDecoder.Decode(path), config, destination), default);
+        return new InferenceInput(path, (config, destination) => Preprocessor.Run(path, config, destination), default);
     }
 
-    /// <summary>An encoded image in memory (the bytes of a JPEG, PNG, BMP or WebP file).</summary>
+    /// <summary>An encoded image in memory (the bytes of a JPEG, PNG, BMP, WebP, PPM or PGM file).</summary>
     public static InferenceInput FromEncoded(byte[] encoded, string name)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         ArgumentNullException.ThrowIfNull(name);
-        return new InferenceInput(name, (config, destination) => Preprocessor.Run(ImageDecoder.Decode(encoded, name), config, destination), default);
+        return new InferenceInput(name, (config, destination) => Preprocessor.Run(encoded, name, config, destination), default);
     }
 
     /// <summary>Decoded 8-bit RGB pixels; they still go through resize, crop and normalization.</summary>

@@ -142,6 +142,26 @@ public class DatasetEvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void ExtremeImagesAreEvaluatedOrSkippedWithoutStoppingTheRun()
+    {
+        // A 400000 x 1 strip resizes (tiny-plain: short edge 48) to 19200000 x 48, more than a byte[] holds, which once
+        // threw an exception that ended the whole run; a PPM is decoded as OpenCV decodes it; a side past OpenCV's 2^20
+        // is skipped with its reason like any unreadable image.
+        string dir = TempDir();
+        File.WriteAllBytes(Path.Combine(dir, "wide.png"), Imaging.TestImages.Png(400_000, 1));
+        File.Copy(Imaging.FormatFixtures.Path("p6-37x23.ppm"), Path.Combine(dir, "small.ppm"));
+        File.WriteAllBytes(Path.Combine(dir, "long.bmp"), Imaging.TestImages.Bmp(1_048_577, 1));
+        File.WriteAllText(Path.Combine(dir, "val.txt"), "wide.png 1\nlong.bmp 2\nsmall.ppm 3\n");
+
+        var result = new DatasetEvaluator(Network.Value).Evaluate(ImageDataset.Open(dir, Path.Combine(dir, "val.txt")));
+
+        Assert.Equal(new[] { "wide.png", "small.ppm" }, result.Samples.Select(s => s.RelativePath));
+        var skipped = Assert.Single(result.Skipped);
+        Assert.Equal("long.bmp", skipped.RelativePath);
+        Assert.Contains("1048577x1", skipped.Reason);
+    }
+
+    [Fact]
     public void WhenNoImageCanBeReadTheAccuracyIsNotANumber()
     {
         string dir = TempDir();

@@ -1,4 +1,5 @@
 using Res2Net.Runtime.Datasets;
+using Res2Net.Runtime.Imaging;
 using Xunit;
 
 namespace Res2Net.Tests.Datasets;
@@ -138,6 +139,64 @@ public class ImageDatasetTests : IDisposable
 
         Assert.Equal(new[] { "cls" }, dataset.Classes);
         Assert.Equal(new[] { "cls/linked/b.png", "cls/sub/a.jpg" }, dataset.Samples.Select(s => s.RelativePath));
+    }
+
+    [Fact]
+    public void EachRealFolderIsWalkedOnceEvenThroughRelativeLinksReachedViaOtherLinks()
+    {
+        // cls/alias -> sub and cls/sub/self -> . : os.walk(followlinks=True) would descend alias/self/self/... until
+        // the path is too long, listing a.jpg hundreds of times. Each real folder is walked once, by the route that
+        // comes first in sorted order (alias before sub).
+        string root = TempDir();
+        string sub = Directory.CreateDirectory(Path.Combine(root, "cls", "sub")).FullName;
+        File.WriteAllBytes(Path.Combine(sub, "a.jpg"), [0]);
+        File.CreateSymbolicLink(Path.Combine(sub, "self"), ".");
+        File.CreateSymbolicLink(Path.Combine(root, "cls", "alias"), "sub");
+
+        var dataset = ImageDataset.FromImageFolder(root);
+
+        Assert.Equal(new[] { "cls/alias/a.jpg" }, dataset.Samples.Select(s => s.RelativePath));
+    }
+
+    [Fact]
+    public void ALinkToASiblingClassIsFollowedOnceAndACycleBetweenClassesEnds()
+    {
+        // a/tob -> ../b and b/toa -> ../a: within one class every real folder is walked once, so each class gets its
+        // own images and, through the link, the sibling's (as torchvision lists them), and the walk ends. Folders come in
+        // sorted path order ("a" before "a/tob"), files sorted within each.
+        string root = TempDir();
+        string a = Directory.CreateDirectory(Path.Combine(root, "a")).FullName;
+        string b = Directory.CreateDirectory(Path.Combine(root, "b")).FullName;
+        File.WriteAllBytes(Path.Combine(a, "x.jpg"), [0]);
+        File.WriteAllBytes(Path.Combine(b, "y.jpg"), [0]);
+        File.CreateSymbolicLink(Path.Combine(a, "tob"), "../b");
+        File.CreateSymbolicLink(Path.Combine(b, "toa"), "../a");
+
+        var dataset = ImageDataset.FromImageFolder(root);
+
+        Assert.Equal(new[] { "a/x.jpg", "a/tob/y.jpg", "b/y.jpg", "b/toa/x.jpg" }, dataset.Samples.Select(s => s.RelativePath));
+        Assert.Equal(new[] { 0, 0, 1, 1 }, dataset.Samples.Select(s => s.Label));
+    }
+
+    [Fact]
+    public void TiffFilesAreLeftOutAndCounted()
+    {
+        // torchvision lists .tif/.tiff, but OpenCV-exact TIFF decoding is not available here: rather than skipping
+        // them one by one as unreadable, they are left out of the samples and reported.
+        string root = TempDir();
+        string cls = Directory.CreateDirectory(Path.Combine(root, "cls")).FullName;
+        File.WriteAllBytes(Path.Combine(cls, "a.jpg"), [0]);
+        File.WriteAllBytes(Path.Combine(cls, "b.tif"), [0]);
+        File.WriteAllBytes(Path.Combine(cls, "c.TIFF"), [0]);
+        File.WriteAllBytes(Path.Combine(cls, "d.pgm"), [0]);
+
+        var dataset = ImageDataset.FromImageFolder(root);
+
+        Assert.Equal(new[] { "cls/a.jpg", "cls/d.pgm" }, dataset.Samples.Select(s => s.RelativePath));
+        Assert.Equal(new[] { "cls/b.tif", "cls/c.TIFF" }, dataset.UnsupportedFiles);
+        Assert.Empty(dataset.IgnoredFiles);
+        Assert.Contains("2 TIFF files left out", dataset.ToString());
+        Assert.DoesNotContain(".tif", ImageFormats.Extensions);
     }
 
     [Fact]
