@@ -30,7 +30,8 @@ public class BadInputTableTests : IDisposable
     /// <summary>A checkpoint that exists but does not fit W14: any row that got as far as loading it would fail with another message.</summary>
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
-    public static readonly IReadOnlyList<BadInput> Rows = [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows()];
+    public static readonly IReadOnlyList<BadInput> Rows =
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -52,6 +53,8 @@ public class BadInputTableTests : IDisposable
         var (code, output, err) = CliTests.Run(row.Arguments(dir));
 
         Assert.True(code == CliApp.UserError, $"exit code {code}, stderr: {err}");
+        // A command that got as far as loading its checkpoint has said which one (an informational line) first.
+        err = string.Join('\n', err.Split('\n').SkipWhile(line => line.StartsWith("checkpoint: ", StringComparison.Ordinal)));
         Assert.StartsWith("res2net: error: ", err);
         Assert.DoesNotContain("   at ", err);   // no stack trace
         foreach (string fragment in row.Expected) Assert.Contains(fragment.Replace("{dir}", dir), err);
@@ -169,5 +172,52 @@ public class BadInputTableTests : IDisposable
             dir => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", dir, "--ann-file",
                 Write(dir, "val.txt", Encoding.UTF8.GetBytes("a.jpg 1\nb.jpg 2\n" + new string('x', 100_000) + " 3\n"))],
             ["{dir}/val.txt:3: ", tooLong]);
+    }
+
+    /// <summary>
+    /// An output path that names a folder, for every command that writes: refused before any work, not after it
+    /// (Cli/OutputSafetyTests has the rest of the output rules: inputs, other kinds of file, links, full disks).
+    /// </summary>
+    private static IEnumerable<BadInput> OutputRows()
+    {
+        static string Folder(string dir, string name) => Directory.CreateDirectory(Path.Combine(dir, name)).FullName;
+        static string[] Expected(string name) => [$"{{dir}}/{name}: is a folder; give a file name"];
+        yield return new("output", "convert to a folder", dir => ["convert", WrongCheckpoint, Folder(dir, "out.safetensors")], Expected("out.safetensors"));
+        yield return new("output", "export to a folder",
+            dir => ["export", "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Folder(dir, "model.onnx")], Expected("model.onnx"));
+        yield return new("output", "predict --save-logits to a folder",
+            dir => ["predict", Path.Combine(SeededCheckpoint.DemoDir, "cat-dog.png"), "--model", W14, "--checkpoint", WrongCheckpoint,
+                "--save-logits", Folder(dir, "logits.npy")], Expected("logits.npy"));
+        yield return new("output", "test --out to a folder",
+            dir => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", SeededCheckpoint.DemoDir,
+                "--ann-file", Res2Net.Tests.Datasets.DatasetFixtures.AnnFile("seeded"), "--out", Folder(dir, "results.json")], Expected("results.json"));
+    }
+
+    /// <summary>An image that cannot be read, given with a checkpoint that fits: named, with the reason.</summary>
+    private static IEnumerable<BadInput> ImageRows()
+    {
+        static BadInput ImageRow(string @case, string name, byte[] bytes, string cause) =>
+            new("image", @case, dir => ["predict", Write(dir, name, bytes), "--model", W14, "--checkpoint", SeededCheckpoint.Path, "--json"],
+                [$"{{dir}}/{name}", cause]);
+        yield return ImageRow("a corrupt JPEG", "bad.jpg", [0xFF, 0xD8, 0xFF, 0x00, 1, 2, 3], "Cannot decode image");
+        yield return ImageRow("a TIFF", "scan.tif", [(byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, 0, 0], "not a recognised image format");
+        // OpenCV's imread reads no side longer than 2^20; the header alone says so, no pixel is decoded.
+        yield return ImageRow("a side longer than OpenCV reads", "long.pgm", Encoding.ASCII.GetBytes("P5\n1048577 1\n255\n"),
+            "side longer than 1048576 pixels");
+    }
+
+    /// <summary>A checkpoint whose bytes were damaged after PyTorch wrote it: the zip entry's CRC-32 says so, and nothing is written.</summary>
+    private static IEnumerable<BadInput> CheckpointRows()
+    {
+        static string Damaged(string dir)
+        {
+            byte[] file = File.ReadAllBytes(Fixtures.Path("tiny-plain.pth"));
+            var (offset, length, _) = ZipEntryBytes.Locate(file, "tiny-plain/data/0");
+            file[offset + length / 2] ^= 0x10;
+            return Write(dir, "damaged.pth", file);
+        }
+        yield return new("checkpoint", "a flipped byte in a tensor, converted",
+            dir => ["convert", Damaged(dir), Path.Combine(dir, "out.safetensors")],
+            ["{dir}/damaged.pth", "'tiny-plain/data/0' is damaged"], "out.safetensors");
     }
 }
