@@ -40,13 +40,18 @@ internal static class TestCommand
             Description = "Also write the metrics, the skipped images and every image's top-5 labels and scores to this JSON file. " +
                           "An existing results file is replaced; any other file only with --force.",
         };
+        var tta = new Option<bool>("--tta")
+        {
+            Description = "Flip test-time augmentation as mmpretrain's --tta: classify each image's crop and its left-right mirror " +
+                          "(one batch, one decode) and average their softmax scores.",
+        };
         var force = OutputOptions.Force();
 
         var command = new Command("test",
             "Evaluate a network on a labelled image set and print top-1 and top-5 accuracy as mmpretrain's tools/test.py does. " +
             "Images are decoded on another thread, ahead of the network; an image that cannot be read is reported and skipped.")
         {
-            model, checkpoint, data, annFile, batchSize, output, force,
+            model, checkpoint, data, annFile, batchSize, tta, output, force,
         };
         command.SetAction(parse =>
         {
@@ -70,7 +75,9 @@ internal static class TestCommand
             console.MarkupLine($"data: {Markup.Escape(dataset.ToString())}");
             if (dataset.Samples.Count == 0) throw new CliException($"{dataset.Root} holds no images.");
 
-            var evaluator = new DatasetEvaluator(network) { BatchSize = batch };
+            bool flip = parse.GetValue(tta);
+            if (flip) console.MarkupLine("tta: flip (mean of the softmax scores of each crop and its mirror)");
+            var evaluator = new DatasetEvaluator(network) { BatchSize = batch, FlipTta = flip };
             EvaluationResult result;
             if (console.Profile.Capabilities.Interactive)
             {
@@ -115,7 +122,7 @@ internal static class TestCommand
                 $"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
                 $"{result.ImagesPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} images/s ({result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
             stdout.WriteLine(result.FormatMetrics());
-            if (outPath != null) WriteJson(outPath, info.Name, loaded.SourcePath, dataset, result);
+            if (outPath != null) WriteJson(outPath, info.Name, loaded.SourcePath, dataset, result, flip);
             if (result.Evaluated == 0) throw new CliException($"none of the {result.Total} images could be decoded.");
             return 0;
         });
@@ -148,7 +155,7 @@ internal static class TestCommand
         }
     }
 
-    private static void WriteJson(string path, string model, string checkpoint, ImageDataset dataset, EvaluationResult result)
+    private static void WriteJson(string path, string model, string checkpoint, ImageDataset dataset, EvaluationResult result, bool flipTta)
     {
         using var file = AtomicFileWriter.Create(path);
         using (var w = new Utf8JsonWriter(file.Stream, new JsonWriterOptions { Indented = true }))
@@ -158,6 +165,7 @@ internal static class TestCommand
             w.WriteString("checkpoint", checkpoint);
             w.WriteString("data", dataset.Root);
             w.WriteString("layout", dataset.Layout == DatasetLayout.ImageFolder ? "ImageFolder" : "annotation file");
+            w.WriteString("tta", flipTta ? "flip" : "none");
             if (dataset.AnnotationFile != null) w.WriteString("ann_file", dataset.AnnotationFile);
             if (dataset.Classes != null)
             {

@@ -64,8 +64,21 @@ public sealed class DatasetEvaluator
         init => _decodeThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(DecodeThreads), value, "at least 1");
     }
 
-    /// <summary>Keep every image's logits in <see cref="EvaluationResult.Logits"/> (Evaluated × classes floats). Default false.</summary>
+    /// <summary>
+    /// Keep every image's logits in <see cref="EvaluationResult.Logits"/> (Evaluated × classes floats); with
+    /// <see cref="FlipTta"/>, those of the image as the test pipeline gives it (not of its mirror). Default false.
+    /// </summary>
     public bool KeepLogits { get; init; }
+
+    /// <summary>
+    /// mmpretrain's <c>tools/test.py --tta</c> with its default flip TTA: each image's crop and its left-right mirror are
+    /// classified and their softmax scores averaged (<c>AverageClsScoreTTA</c>); top-1 and top-5 come from the average.
+    /// mmpretrain mirrors after <c>CenterCrop</c> (its TTA pipeline replaces only the final <c>PackInputs</c>), so the
+    /// mirror is made from the preprocessed crop: no second decode, and the pair goes through one forward. The order
+    /// matters: when the margin around the crop is odd, the centre crop sits one pixel off centre (its offset is
+    /// rounded), so the mirror of the crop is not the crop of the mirrored image. Default false.
+    /// </summary>
+    public bool FlipTta { get; init; }
 
     /// <summary>Evaluates <paramref name="dataset"/>; <paramref name="progress"/> hears after each batch, on the calling thread.</summary>
     /// <exception cref="DatasetException">A label is out of range for the network, or the class folders do not match its classes.</exception>
@@ -83,12 +96,13 @@ public sealed class DatasetEvaluator
         var results = new List<SampleResult>(total);
         var skipped = new List<SkippedImage>();
         var kept = KeepLogits ? new List<float>() : null;
-        var logits = new float[BatchSize * classes];
+        int views = FlipTta ? 2 : 1;
+        var logits = new float[views * BatchSize * classes];
         progress?.Report(new EvaluationProgress(0, total, 0, TimeSpan.Zero));
 
         // Buffers cycle between the threads: one filling, up to Prefetch queued, one in the forward.
         using var free = new BlockingCollection<float[]>();
-        for (int i = 0; i < Prefetch + 2; i++) free.Add(new float[BatchSize * elements]);
+        for (int i = 0; i < Prefetch + 2; i++) free.Add(new float[views * BatchSize * elements]);
         using var ready = new BlockingCollection<DecodedBatch>(Prefetch);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ExceptionDispatchInfo? producerFailure = null;
@@ -100,7 +114,9 @@ public sealed class DatasetEvaluator
                 for (int start = 0; start < total; start += BatchSize)
                 {
                     var buffer = free.Take(stop.Token);
-                    ready.Add(Decode(samples, start, Math.Min(BatchSize, total - start), buffer, elements), stop.Token);
+                    var batch = Decode(samples, start, Math.Min(BatchSize, total - start), buffer, elements);
+                    if (FlipTta) AppendMirrors(batch.Buffer, batch.Valid.Count, info.InputHeight, info.InputWidth);
+                    ready.Add(batch, stop.Token);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -124,14 +140,15 @@ public sealed class DatasetEvaluator
             foreach (var batch in ready.GetConsumingEnumerable(stop.Token))
             {
                 int n = batch.Valid.Count;
-                if (n > 0) Network.Forward(batch.Buffer.AsSpan(0, n * elements), n, logits.AsSpan(0, n * classes));
+                if (n > 0) Network.Forward(batch.Buffer.AsSpan(0, views * n * elements), views * n, logits.AsSpan(0, views * n * classes));
                 for (int i = 0; i < n; i++)
                 {
                     var row = logits.AsSpan(i * classes, classes);
-                    int[] top = Prediction.TopIndices(row, TopK);
-                    float[] softmax = Prediction.Softmax(row);
+                    float[] scores = FlipTta ? AverageScores(row, logits.AsSpan((n + i) * classes, classes)) : Prediction.Softmax(row);
+                    // Ranked by the scores: with TTA there are no logits of the average (softmax itself is monotonic).
+                    int[] top = Prediction.TopIndices(FlipTta ? scores : row, TopK);
                     var sample = batch.Valid[i];
-                    results.Add(new SampleResult(sample.RelativePath, sample.Label, top, top.Select(t => softmax[t]).ToArray()));
+                    results.Add(new SampleResult(sample.RelativePath, sample.Label, top, top.Select(t => scores[t]).ToArray()));
                     if (kept != null) foreach (float v in row) kept.Add(v);
                 }
                 skipped.AddRange(batch.Skipped);
@@ -191,6 +208,34 @@ public sealed class DatasetEvaluator
             valid.Add(sample);
         }
         return new DecodedBatch(buffer, valid, skipped);
+    }
+
+    /// <summary>
+    /// Writes the left-right mirror of each of the first <paramref name="count"/> crops (CHW) after them: crop i's mirror
+    /// lands at <paramref name="count"/> + i, so the batch's originals and mirrors go through the network as one batch.
+    /// </summary>
+    private static void AppendMirrors(float[] buffer, int count, int height, int width)
+    {
+        int elements = 3 * height * width;
+        for (int i = 0; i < count; i++)
+        {
+            var source = buffer.AsSpan(i * elements, elements);
+            var mirror = buffer.AsSpan((count + i) * elements, elements);
+            source.CopyTo(mirror);
+            for (int row = 0; row < 3 * height; row++) mirror.Slice(row * width, width).Reverse();
+        }
+    }
+
+    /// <summary>
+    /// <c>AverageClsScoreTTA</c>: the mean of the two views' softmax scores, summed in float32 as PyTorch does
+    /// (<c>sum(scores) / 2</c>; two terms, so their order does not change the float result).
+    /// </summary>
+    private static float[] AverageScores(ReadOnlySpan<float> logits, ReadOnlySpan<float> mirrorLogits)
+    {
+        float[] scores = Prediction.Softmax(logits);
+        float[] mirror = Prediction.Softmax(mirrorLogits);
+        for (int c = 0; c < scores.Length; c++) scores[c] = (mirror[c] + scores[c]) / 2;
+        return scores;
     }
 
     private sealed record DecodedBatch(float[] Buffer, List<DatasetSample> Valid, List<SkippedImage> Skipped);

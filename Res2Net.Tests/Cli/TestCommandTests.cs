@@ -65,6 +65,39 @@ public class TestCommandTests : IDisposable
     }
 
     [Fact]
+    public void TtaGivesPyTorchsFlipAveragedScoresTop5AndAccuracy()
+    {
+        // make_tta_fixtures.py: AverageClsScoreTTA over each crop and its mirror; all four rankings are certain under
+        // the score tolerance, and TTA changes the outcome here (top-1 50 % without, 25 % with).
+        var expected = TtaFixtures.Images("seeded");
+        var (scores, shape) = TtaFixtures.Scores("seeded");
+        var (_, _, top1, top5) = TtaFixtures.Accuracy("seeded");
+        Assert.All(expected, e => Assert.True(e.Decisive && e.CountDecided, e.File));
+        string results = Path.Combine(TempDir(), "results.json");
+
+        var (code, output, err) = Run("test", "--model", W14, "--checkpoint", SeededCheckpoint.Path,
+            "--data", SeededCheckpoint.DemoDir, "--ann-file", DatasetFixtures.AnnFile("seeded"), "--tta", "--batch-size", "3", "--out", results);
+
+        Assert.True(code == 0, err);
+        Assert.Contains("tta: flip", output);
+        Assert.Contains(FormattableString.Invariant($"accuracy/top1: {top1:0.0000}  accuracy/top5: {top5:0.0000}"), output);
+        using var json = JsonDocument.Parse(File.ReadAllText(results));
+        Assert.Equal("flip", json.RootElement.GetProperty("tta").GetString());
+        var samples = json.RootElement.GetProperty("samples").EnumerateArray().ToArray();
+        for (int i = 0; i < expected.Count; i++)
+        {
+            int[] topk = samples[i].GetProperty("topk").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+            float[] got = samples[i].GetProperty("scores").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+            Assert.Equal(expected[i].TopK, topk);
+            for (int j = 0; j < topk.Length; j++)
+            {
+                double reference = scores[i * shape[1] + topk[j]];
+                Assert.True(Math.Abs(got[j] - reference) <= Inference.ImageClassifierTests.ScoreTolerance(reference), $"{expected[i].File} rank {j}");
+            }
+        }
+    }
+
+    [Fact]
     public void AnImageFolderThatDoesNotMatchTheClassesIsRefusedBeforeLoading()
     {
         var (code, _, err) = Run("test", "--model", W14, "--data", DatasetFixtures.DataDir("folder"));
