@@ -36,7 +36,11 @@ internal static class BenchCommand
             DefaultValueFactory = _ => Math.Min(Environment.ProcessorCount, CliLimits.MaxThreads),
         };
         var compare = new Option<string?>("--compare") { Description = "Also time another engine on the same weights and input: onnxruntime." };
-        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c") { Description = "Checkpoint to run. Default: the deterministic seeded weights (docs/seeded-weights.md)." };
+        var checkpoint = new Option<FileInfo?>("--checkpoint", "-c")
+        {
+            HelpName = ModelOptions.CheckpointHelpName,
+            Description = "Checkpoint to run: a file, or an http(s) URL fetched once into the cache. Default: the deterministic seeded weights (docs/seeded-weights.md).",
+        };
         var iterations = new Option<int>("--iterations", "-n") { Description = "Timed forwards per engine.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per engine first.", DefaultValueFactory = _ => 2 };
 
@@ -63,10 +67,10 @@ internal static class BenchCommand
             Func<byte[]> exportOnnx;
             if (parse.GetValue(checkpoint) is { } file)
             {
-                if (!file.Exists) throw new CliException($"checkpoint {file.FullName} does not exist.");
-                var stateDict = CheckpointReader.Read(file.FullName);
+                string path = CheckpointLocator.ResolveFile(file, parse.InvocationConfiguration.Error);
+                var stateDict = CheckpointReader.Read(path);
                 network.Load(stateDict);
-                source = file.Name;
+                source = Path.GetFileName(path);
                 exportOnnx = () => ToBytes(stream => OnnxExporter.Export(info, stateDict, stream));
             }
             else

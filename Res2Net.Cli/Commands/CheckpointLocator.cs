@@ -1,5 +1,7 @@
+using System.Text.RegularExpressions;
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Download;
+using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Networks;
 using Spectre.Console;
 
@@ -8,9 +10,11 @@ namespace Res2Net.Cli.Commands;
 /// <summary>
 /// Finds the checkpoint for a network: the one the user named, else the file in the cache
 /// (<c>$RES2NET_HOME/checkpoints</c>, default <c>~/.cache/res2net/checkpoints</c>) under the name of its official URL,
-/// downloading it there first (with a progress bar on a terminal) when it is missing.
+/// downloading it there first (with a progress bar on a terminal) when it is missing. The user may name it by an
+/// http(s) URL instead of a file, as mmpretrain's <c>tools/test.py CONFIG URL</c> does: it is fetched into the same cache
+/// under its file name, with the same hash check, resumption, progress and offline rule, and taken from there next time.
 /// </summary>
-internal static class CheckpointLocator
+internal static partial class CheckpointLocator
 {
     public static string CacheDirectory => CheckpointCache.CheckpointDirectory;
 
@@ -21,11 +25,7 @@ internal static class CheckpointLocator
     /// <summary>As above with explicit download options (the defaults read <c>RES2NET_HOME</c>, <c>RES2NET_DOWNLOAD_BASE</c>, <c>RES2NET_OFFLINE</c>).</summary>
     internal static string Resolve(NetworkInfo info, FileInfo? explicitPath, TextWriter? stderr, PretrainedOptions options)
     {
-        if (explicitPath != null)
-        {
-            if (!explicitPath.Exists) throw new CliException($"checkpoint {explicitPath.FullName} does not exist.");
-            return explicitPath.FullName;
-        }
+        if (explicitPath != null) return ResolveFile(explicitPath, stderr, options);
         if (info.CheckpointUrl == null)
         {
             throw new CliException($"{info.Name} has no pretrained checkpoint in its spec ({info.SpecFile}); pass one with --checkpoint FILE.");
@@ -47,7 +47,7 @@ internal static class CheckpointLocator
     /// the network has no official checkpoint). Commands check that their outputs are not it before starting.
     /// </summary>
     public static string[] InputPaths(NetworkInfo info, FileInfo? explicitPath) =>
-        explicitPath != null ? [explicitPath.FullName]
+        explicitPath != null ? [InputPath(explicitPath)]
         : info.CheckpointUrl != null ? [PretrainedCheckpoints.CachePath(info, new PretrainedOptions())]
         : [];
 
@@ -58,22 +58,104 @@ internal static class CheckpointLocator
     public static CheckpointLoadResult Load(CompiledNetwork network, FileInfo? explicitPath, TextWriter stderr)
     {
         string path = Resolve(network.Info, explicitPath, stderr);
-        var result = explicitPath == null ? PretrainedCheckpoints.LoadCached(network, path) : network.LoadCheckpoint(path);
+        var result = explicitPath == null ? PretrainedCheckpoints.LoadCached(network, path)
+            : IsUrl(explicitPath, out string url) ? LoadDownloaded(network, path, url)
+            : network.LoadCheckpoint(path);
         stderr.WriteLine($"checkpoint: {result.SourcePath} ({result.Summary})");
         return result;
     }
 
-    /// <summary>Downloads into the cache, with a progress bar on a terminal and plain lines otherwise; a signal stops it cleanly.</summary>
-    private static string Download(NetworkInfo info, PretrainedOptions options, string path, TextWriter stderr)
+    /// <summary>
+    /// A checkpoint the user named (<c>--checkpoint</c>, or convert's <c>IN</c>): the file, which must exist, or for a URL
+    /// the cached copy, downloaded first when missing.
+    /// </summary>
+    public static string ResolveFile(FileInfo argument, TextWriter? stderr = null, PretrainedOptions? options = null)
     {
-        string url = PretrainedCheckpoints.Url(info, options);
+        options ??= new PretrainedOptions();
+        if (!IsUrl(argument, out string url))
+        {
+            if (!argument.Exists) throw new CliException($"checkpoint {argument.FullName} does not exist.");
+            return argument.FullName;
+        }
+        string path = UrlCachePath(url, options);
+        if (File.Exists(path)) return path;   // as torch.hub's load_state_dict_from_url: a cached file is not fetched again
+        string? prefix = CheckpointCache.HashPrefix(Path.GetFileName(path));
+        return Download(url, path, prefix, options, stderr ?? Console.Error, (o, token) =>
+        {
+            if (!o.AllowDownload)
+                throw new CheckpointDownloadException(url, path, $"it is not in the cache and downloading is switched off ({CheckpointCache.OfflineVariable})");
+            CheckpointDownloader.Download(url, path, prefix, o, token);
+            return path;
+        });
+    }
+
+    /// <summary>The file a checkpoint argument reads (for a URL, its place in the cache), without downloading anything.</summary>
+    public static string InputPath(FileInfo argument) =>
+        IsUrl(argument, out string url) ? UrlCachePath(url, new PretrainedOptions()) : argument.FullName;
+
+    /// <summary>
+    /// True when the argument was written as a URL (<c>scheme://…</c>) rather than a path. System.CommandLine has made
+    /// it a <see cref="FileInfo"/>, whose <see cref="FileSystemInfo.ToString"/> is the text as given.
+    /// </summary>
+    private static bool IsUrl(FileInfo argument, out string url)
+    {
+        url = argument.ToString();
+        return UrlScheme().IsMatch(url);
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]*://")]
+    private static partial Regex UrlScheme();
+
+    /// <summary>Where a checkpoint URL is cached: under its file name, as torch.hub keeps them.</summary>
+    /// <exception cref="CliException">The URL is not http(s), or ends in no file name.</exception>
+    private static string UrlCachePath(string url, PretrainedOptions options)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+            throw new CliException($"checkpoint URL {DisplayText.Escape(url)}: only http:// and https:// URLs are fetched; give a file or an http(s) URL.");
+        string name;
+        try
+        {
+            name = CheckpointCache.FileName(url);
+        }
+        catch (ArgumentException)
+        {
+            throw new CliException($"checkpoint URL {DisplayText.Escape(url)} names no file; it must end in the checkpoint's file name (the name it is cached under).");
+        }
+        return Path.Combine(options.CacheDirectory ?? CheckpointCache.CheckpointDirectory, name);
+    }
+
+    /// <summary>Loads a checkpoint fetched from a URL; one that cannot be read is named with the advice to delete it and fetch it again.</summary>
+    private static CheckpointLoadResult LoadDownloaded(CompiledNetwork network, string path, string url)
+    {
+        try
+        {
+            return network.LoadCheckpoint(path);
+        }
+        catch (CheckpointException e)
+        {
+            throw new CheckpointException(path, $"{e.Cause}; it is the cached download of {url}: delete {path} and run again to download it afresh", e);
+        }
+    }
+
+    /// <summary>Downloads the network's checkpoint into the cache (see <see cref="Download(string, string, string?, PretrainedOptions, TextWriter, Func{PretrainedOptions, CancellationToken, string})"/>).</summary>
+    private static string Download(NetworkInfo info, PretrainedOptions options, string path, TextWriter stderr) =>
+        Download(PretrainedCheckpoints.Url(info, options), path, info.CheckpointSha256 ?? CheckpointCache.HashPrefix(Path.GetFileName(path)), options, stderr,
+            (o, token) => PretrainedCheckpoints.Ensure(info, o, token));
+
+    /// <summary>
+    /// Runs <paramref name="fetch"/> (which downloads <paramref name="url"/> to <paramref name="path"/>, checking
+    /// <paramref name="sha256Prefix"/>) with a progress bar on a terminal and plain lines otherwise; a signal stops it cleanly.
+    /// </summary>
+    private static string Download(string url, string path, string? sha256Prefix, PretrainedOptions options, TextWriter stderr,
+        Func<PretrainedOptions, CancellationToken, string> fetch)
+    {
         using var interruption = new DownloadInterruption();
         try
         {
             bool terminal = stderr == Console.Error && !Console.IsErrorRedirected;
             return terminal && options.AllowDownload
-                ? DownloadWithProgressBar(info, options, url, path, interruption.Token)
-                : DownloadWithProgressLines(info, options, url, path, stderr, interruption.Token);
+                ? DownloadWithProgressBar(options, url, path, fetch, interruption.Token)
+                : DownloadWithProgressLines(options, url, path, sha256Prefix, stderr, fetch, interruption.Token);
         }
         catch (OperationCanceledException) when (interruption.Signal != 0)
         {
@@ -82,16 +164,18 @@ internal static class CheckpointLocator
         }
     }
 
-    private static string DownloadWithProgressLines(NetworkInfo info, PretrainedOptions options, string url, string path, TextWriter stderr,
-        CancellationToken cancellationToken)
+    private static string DownloadWithProgressLines(PretrainedOptions options, string url, string path, string? sha256Prefix, TextWriter stderr,
+        Func<PretrainedOptions, CancellationToken, string> fetch, CancellationToken cancellationToken)
     {
         if (options.AllowDownload) stderr.WriteLine($"downloading {url}\n  to {path}");
-        string done = PretrainedCheckpoints.Ensure(info, options with { Progress = new DownloadProgressLines(stderr) }, cancellationToken);
-        stderr.WriteLine($"downloaded {new FileInfo(done).Length:N0} bytes, sha256 prefix {info.CheckpointSha256 ?? "(none)"} verified");
+        string done = fetch(options with { Progress = new DownloadProgressLines(stderr) }, cancellationToken);
+        stderr.WriteLine($"downloaded {new FileInfo(done).Length:N0} bytes, " +
+                         (sha256Prefix == null ? "no sha256 prefix in its name to verify" : $"sha256 prefix {sha256Prefix} verified"));
         return done;
     }
 
-    private static string DownloadWithProgressBar(NetworkInfo info, PretrainedOptions options, string url, string path, CancellationToken cancellationToken)
+    private static string DownloadWithProgressBar(PretrainedOptions options, string url, string path,
+        Func<PretrainedOptions, CancellationToken, string> fetch, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -118,7 +202,7 @@ internal static class CheckpointLocator
                     }
                     task.Value = p.BytesReceived;
                 });
-                string done = PretrainedCheckpoints.Ensure(info, options with { Progress = progress }, cancellationToken);
+                string done = fetch(options with { Progress = progress }, cancellationToken);
                 task.Value = task.MaxValue;
                 task.StopTask();
                 return done;

@@ -15,7 +15,10 @@ internal static class ConvertCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var input = new Argument<FileInfo>("IN") { Description = "The checkpoint to convert (.pth in torch's zip or legacy format, or .safetensors)." };
+        var input = new Argument<FileInfo>("IN")
+        {
+            Description = "The checkpoint to convert (.pth in torch's zip or legacy format, or .safetensors): a file, or an http(s) URL fetched once into the cache.",
+        };
         var output = new Argument<FileInfo>("OUT")
         {
             Description = "The .safetensors file to write. An existing safetensors file is replaced; any other file only with --force.",
@@ -33,12 +36,13 @@ internal static class ConvertCommand
         {
             var source = parse.GetRequiredValue(input);
             var target = parse.GetRequiredValue(output);
-            if (!source.Exists) throw new CliException($"checkpoint {source.FullName} does not exist.");
+            string inputPath = CheckpointLocator.InputPath(source);   // a URL that cannot be fetched fails here, before any download
             if (!target.Extension.Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new CliException($"OUT must be a .safetensors file, got {target.Name}.");
-            OutputPath.Check(target.FullName, OutputKind.Safetensors, parse.GetValue(force), [source.FullName]);
+            OutputPath.Check(target.FullName, OutputKind.Safetensors, parse.GetValue(force), [inputPath]);
+            string sourcePath = CheckpointLocator.ResolveFile(source, parse.InvocationConfiguration.Error);
 
-            using var file = CheckpointFile.Open(source.FullName);
+            using var file = CheckpointFile.Open(sourcePath);
             bool rename = parse.GetValue(mmpretrain);
             IEnumerable<CheckpointTensor> tensors = file.StateDict.Tensors;
             if (rename)
@@ -49,7 +53,7 @@ internal static class ConvertCommand
             var metadata = new Dictionary<string, string>
             {
                 ["format"] = "pt",
-                ["source"] = source.Name,
+                ["source"] = Path.GetFileName(sourcePath),
                 ["source_format"] = file.Format.Describe(),
                 ["layout"] = rename ? KeyLayout.Mmpretrain : file.Layout.Description,
             };

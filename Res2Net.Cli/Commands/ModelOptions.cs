@@ -16,9 +16,14 @@ internal static class ModelOptions
         Required = true,
     };
 
+    /// <summary>How help names the value of <c>--checkpoint</c>: a file or a URL (see <see cref="CheckpointLocator"/>).</summary>
+    public const string CheckpointHelpName = "FILE|URL";
+
     public static Option<FileInfo?> Checkpoint() => new("--checkpoint", "-c")
     {
+        HelpName = CheckpointHelpName,
         Description = "Checkpoint file: mmpretrain's .pth, the original Res2Net release's .pth, a bare state dict, or safetensors " +
-                      "(format and key layout are detected). Default: the model's official checkpoint, downloaded once into the cache.",
+                      "(format and key layout are detected); or its http(s) URL, fetched once into the cache like the official ones " +
+                      "(sha256 checked when the file name carries a prefix). Default: the model's official checkpoint, downloaded once into the cache.",
     };
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Res2Net.Cli;
 using Res2Net.Tests.Checkpoints;
+using Res2Net.Tests.Datasets;
 using Xunit;
 
 namespace Res2Net.Tests.Cli;
@@ -31,7 +32,7 @@ public class BadInputTableTests : IDisposable
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
     public static readonly IReadOnlyList<BadInput> Rows =
-        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows()];
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -219,5 +220,29 @@ public class BadInputTableTests : IDisposable
         yield return new("checkpoint", "a flipped byte in a tensor, converted",
             dir => ["convert", Damaged(dir), Path.Combine(dir, "out.safetensors")],
             ["{dir}/damaged.pth", "'tiny-plain/data/0' is damaged"], "out.safetensors");
+    }
+
+    /// <summary>
+    /// A checkpoint given as a URL that cannot be fetched into the cache: another scheme, or no file name to cache it
+    /// under. Refused before any request or output, naming the URL.
+    /// </summary>
+    private static IEnumerable<BadInput> CheckpointUrlRows()
+    {
+        const string OnlyHttp = "only http:// and https:// URLs are fetched";
+        const string NoFile = "names no file; it must end in the checkpoint's file name";
+        yield return new("checkpoint URL", "ftp, test",
+            dir => ["test", "--model", W14, "--checkpoint", "ftp://127.0.0.1/a.pth", "--data", SeededCheckpoint.DemoDir,
+                "--ann-file", DatasetFixtures.AnnFile("seeded"), "--out", Path.Combine(dir, "results.json")],
+            ["checkpoint URL ftp://127.0.0.1/a.pth", OnlyHttp], "results.json");
+        yield return new("checkpoint URL", "file://, convert", dir => ["convert", "file:///etc/hostname", Path.Combine(dir, "out.safetensors")],
+            ["checkpoint URL file:///etc/hostname", OnlyHttp], "out.safetensors");
+        yield return new("checkpoint URL", "ends in a folder, predict",
+            dir => ["predict", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", "http://127.0.0.1:1/models/"],
+            ["checkpoint URL http://127.0.0.1:1/models/", NoFile]);
+        yield return new("checkpoint URL", "host only, export",
+            dir => ["export", "--model", W14, "--checkpoint", "https://127.0.0.1:1", "--out", Path.Combine(dir, "m.onnx")],
+            ["checkpoint URL https://127.0.0.1:1", NoFile], "m.onnx");
+        yield return new("checkpoint URL", "no host, bench", _ => ["bench", "--model", W14, "--checkpoint", "http:///a.pth"],
+            ["checkpoint URL http:///a.pth", OnlyHttp]);
     }
 }
