@@ -65,6 +65,16 @@ internal static class CheckpointLocator
     }
 
     /// <summary>
+    /// Resolves the checkpoint and reads its state dict into memory (for commands that need no network, such as export).
+    /// A cached file that cannot be read is reported with the advice to delete it, as by <see cref="Load"/>.
+    /// </summary>
+    public static StateDict Read(NetworkInfo info, FileInfo? explicitPath)
+    {
+        string path = Resolve(info, explicitPath);
+        return explicitPath == null ? PretrainedCheckpoints.ReadCached(info, path) : CheckpointReader.Read(path);
+    }
+
+    /// <summary>
     /// Downloads into the cache, with a progress bar on a terminal and plain lines otherwise. SIGINT (Ctrl-C), SIGTERM
     /// or SIGHUP cancels the download, which deletes its partial file; then the process ends as the signal asked
     /// (128 + its number, as a shell expects). A second signal ends it at once.
