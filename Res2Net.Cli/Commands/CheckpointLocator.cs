@@ -1,5 +1,6 @@
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Download;
+using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Networks;
 using Spectre.Console;
 
@@ -63,11 +64,25 @@ internal static class CheckpointLocator
         return result;
     }
 
-    /// <summary>Downloads into the cache, with a progress bar on a terminal and plain lines otherwise; a signal stops it cleanly.</summary>
+    /// <summary>
+    /// Resolves the checkpoint and reads its state dict into memory (for commands that need no network, such as export).
+    /// A cached file that cannot be read is reported with the advice to delete it, as by <see cref="Load"/>.
+    /// </summary>
+    public static StateDict Read(NetworkInfo info, FileInfo? explicitPath)
+    {
+        string path = Resolve(info, explicitPath);
+        return explicitPath == null ? PretrainedCheckpoints.ReadCached(info, path) : CheckpointReader.Read(path);
+    }
+
+    /// <summary>
+    /// Downloads into the cache, with a progress bar on a terminal and plain lines otherwise. SIGINT (Ctrl-C), SIGTERM
+    /// or SIGHUP cancels the download, which deletes its partial file; then the process ends as the signal asked
+    /// (128 + its number, as a shell expects). A second signal ends it at once.
+    /// </summary>
     private static string Download(NetworkInfo info, PretrainedOptions options, string path, TextWriter stderr)
     {
         string url = PretrainedCheckpoints.Url(info, options);
-        using var interruption = new DownloadInterruption();
+        using var interruption = InterruptSignals.CancelOnSignal();
         try
         {
             bool terminal = stderr == Console.Error && !Console.IsErrorRedirected;
@@ -77,7 +92,9 @@ internal static class CheckpointLocator
         }
         catch (OperationCanceledException) when (interruption.Signal != 0)
         {
-            interruption.Exit(stderr);
+            stderr.WriteLine("res2net: download interrupted; the partial file was deleted.");
+            stderr.Flush();
+            Environment.Exit(128 + interruption.Signal);
             throw;
         }
     }
