@@ -44,7 +44,7 @@ public class CachedCheckpointTests
     [InlineData("export")] // reads the state dict itself, not through a network
     public void CliNamesTheDamagedCachedFileAndSaysToDeleteIt(string command)
     {
-        string home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
+        string home = TempFolders.Create("res2net-home-").FullName;
         string path = Damaged(Directory.CreateDirectory(Path.Combine(home, "checkpoints")).FullName);
         string onnx = Path.Combine(home, "w14.onnx");
         string[] args = command == "predict"

@@ -14,14 +14,14 @@ namespace Res2Net.Tests.IO;
 [Collection(ProcessEnvironment.Name)]
 public class AtomicFileWriterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-atomic-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-atomic-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public void TheTemporaryFileIsCreatedExclusivelyAndNeverThroughASymlink()
     {
-        string victim = Path.Combine(Directory.CreateTempSubdirectory("res2net-victim-").FullName, "victim");
+        string victim = Path.Combine(TempFolders.Create("res2net-victim-").FullName, "victim");
         File.WriteAllText(victim, "keep me");
         string target = Path.Combine(_dir, "model.pth");
         File.CreateSymbolicLink($"{target}.planted.partial", victim);
