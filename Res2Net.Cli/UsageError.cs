@@ -57,6 +57,10 @@ internal sealed record UsageError(string Message, string Usage)
     private static string Rephrase(string message) =>
         (char.ToLowerInvariant(message[0]) + message[1..].TrimEnd('.'))
         .Replace("as expected type 'System.Int32'", "as an integer", StringComparison.Ordinal)
+        .Replace("as expected type 'System.IO.FileInfo'", "as a file path", StringComparison.Ordinal)
+        .Replace("as expected type 'System.IO.DirectoryInfo'", "as a folder path", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Single'", "as a number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal)
         .Replace("required argument missing for option: ", "no value given for ", StringComparison.Ordinal);
 
     /// <summary>

@@ -118,8 +118,8 @@ namespace Res2Net.Generator
             {
                 var (spec, at) = (p.Spec!, p.Locations!);
                 var clash = Clash(byKey, spec, spec.Name, "name", at.Name)
-                            ?? Clash(byKey, spec, spec.ClassName, "class name", at.ClassName)
-                            ?? Clash(byFile, spec, spec.ClassName, "class name", at.ClassName);
+                            ?? Clash(byKey, spec, spec.ClassName, ClassNameRole(at), at.ClassName)
+                            ?? Clash(byFile, spec, spec.ClassName, ClassNameRole(at), at.ClassName);
                 if (clash != null)
                 {
                     duplicates.Add(clash);
@@ -132,6 +132,9 @@ namespace Res2Net.Generator
             }
             return (unique.ToImmutable(), duplicates.ToImmutable());
         }
+
+        private static string ClassNameRole(SpecLocations at) =>
+            at.ClassNameFromFile ? "class name (taken from the file name; set 'class_name')" : "class name";
 
         private static DiagnosticInfo? Clash(Dictionary<string, (NetworkSpec Spec, string Role)> taken, NetworkSpec spec, string value, string role, SourceSpan at)
         {

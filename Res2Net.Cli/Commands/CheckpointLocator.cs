@@ -59,10 +59,22 @@ internal static partial class CheckpointLocator
     {
         string path = Resolve(network.Info, explicitPath, stderr);
         var result = explicitPath == null ? PretrainedCheckpoints.LoadCached(network, path)
-            : IsUrl(explicitPath, out string url) ? LoadDownloaded(network, path, url)
+            : IsUrl(explicitPath, out string url) ? ReadDownloaded(path, url, network.LoadCheckpoint)
             : network.LoadCheckpoint(path);
         stderr.WriteLine($"checkpoint: {result.SourcePath} ({result.Summary})");
         return result;
+    }
+
+    /// <summary>
+    /// Resolves the checkpoint and reads its state dict into memory (for commands that need no network, such as export).
+    /// A cached file that cannot be read is reported with the advice to delete it, as by <see cref="Load"/>.
+    /// </summary>
+    public static StateDict Read(NetworkInfo info, FileInfo? explicitPath)
+    {
+        string path = Resolve(info, explicitPath);
+        return explicitPath == null ? PretrainedCheckpoints.ReadCached(info, path)
+            : IsUrl(explicitPath, out string url) ? ReadDownloaded(path, url, CheckpointReader.Read)
+            : CheckpointReader.Read(path);
     }
 
     /// <summary>
@@ -124,12 +136,12 @@ internal static partial class CheckpointLocator
         return Path.Combine(options.CacheDirectory ?? CheckpointCache.CheckpointDirectory, name);
     }
 
-    /// <summary>Loads a checkpoint fetched from a URL; one that cannot be read is named with the advice to delete it and fetch it again.</summary>
-    private static CheckpointLoadResult LoadDownloaded(CompiledNetwork network, string path, string url)
+    /// <summary>Reads a checkpoint fetched from a URL; one that cannot be read is named with the advice to delete it and fetch it again.</summary>
+    private static T ReadDownloaded<T>(string path, string url, Func<string, T> read)
     {
         try
         {
-            return network.LoadCheckpoint(path);
+            return read(path);
         }
         catch (CheckpointException e)
         {
@@ -144,12 +156,14 @@ internal static partial class CheckpointLocator
 
     /// <summary>
     /// Runs <paramref name="fetch"/> (which downloads <paramref name="url"/> to <paramref name="path"/>, checking
-    /// <paramref name="sha256Prefix"/>) with a progress bar on a terminal and plain lines otherwise; a signal stops it cleanly.
+    /// <paramref name="sha256Prefix"/>) with a progress bar on a terminal and plain lines otherwise. SIGINT (Ctrl-C), SIGTERM
+    /// or SIGHUP cancels the download, which deletes its partial file; then the process ends as the signal asked
+    /// (128 + its number, as a shell expects). A second signal ends it at once.
     /// </summary>
     private static string Download(string url, string path, string? sha256Prefix, PretrainedOptions options, TextWriter stderr,
         Func<PretrainedOptions, CancellationToken, string> fetch)
     {
-        using var interruption = new DownloadInterruption();
+        using var interruption = InterruptSignals.CancelOnSignal();
         try
         {
             bool terminal = stderr == Console.Error && !Console.IsErrorRedirected;
@@ -159,7 +173,9 @@ internal static partial class CheckpointLocator
         }
         catch (OperationCanceledException) when (interruption.Signal != 0)
         {
-            interruption.Exit(stderr);
+            stderr.WriteLine("res2net: download interrupted; the partial file was deleted.");
+            stderr.Flush();
+            Environment.Exit(128 + interruption.Signal);
             throw;
         }
     }

@@ -64,7 +64,7 @@ internal static class ExportCommand
             else
             {
                 // The state-dict overload maps the official key layout and names the file if the checkpoint does not fit.
-                var stateDict = CheckpointReader.Read(CheckpointLocator.Resolve(info, explicitCheckpoint));
+                var stateDict = CheckpointLocator.Read(info, explicitCheckpoint);
                 source = stateDict.SourcePath;
                 export = stream => OnnxExporter.Export(info, stateDict, stream, options);
             }

@@ -298,8 +298,10 @@ internal static class PredictCommand
         var console = Terminal.For(stdout);
         for (int i = 0; i < names.Count; i++)
         {
-            // The title is the input's path: a file name may hold characters a terminal acts on.
-            var table = new Table().Title(Markup.Escape(DisplayText.Escape(names[i]))).Caption(Markup.Escape(info.Name))
+            // The input's path heads its table on a line of its own (a table title would cut a long path, file name
+            // first); escaped, since a file name may hold characters a terminal acts on.
+            console.WriteLine(DisplayText.Escape(names[i]), Style.Plain);
+            var table = new Table().Caption(Markup.Escape(info.Name))
                 .AddColumn("rank").AddColumn(new TableColumn("label").RightAligned()).AddColumn(new TableColumn("score").RightAligned()).AddColumn("class");
             int rank = 1;
             foreach (var c in predictions[i].TopK)

@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Res2Net.Runtime.IO;
 
 namespace Res2Net.Runtime.Download;
 
 /// <summary>
 /// Fetches one file over HTTP(S) the way torch.hub's <c>download_url_to_file</c> does, plus resumption and bounds: the
-/// bytes go to a temporary file beside the target (<see cref="PartialDownloadFile"/>), a dropped connection is resumed
+/// bytes go to a temporary file beside the target (<see cref="AtomicFileWriter"/>), a dropped connection is resumed
 /// with an HTTP Range request (restarting cleanly if the server ignores it), and only when the whole file is there and
 /// its sha256 starts with the expected prefix is it renamed to the target. Only absolute http(s) URLs and redirects are
 /// followed (at most <see cref="MaxRedirects"/>); a download that goes <see cref="PretrainedOptions.StallTimeout"/>
@@ -59,30 +60,27 @@ public static class CheckpointDownloader
             throw new CheckpointDownloadException(url, destination, e.Message);
         }
 
-        PartialDownloadFile partial;
+        Failure fail = (cause, inner) => new CheckpointDownloadException(url, destination, cause, inner);
+        string folder = Path.GetDirectoryName(destination)!;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            partial = PartialDownloadFile.Create(destination);
+            Directory.CreateDirectory(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CheckpointDownloadException(url, destination, $"cannot create a temporary file in {Path.GetDirectoryName(destination)}: {e.Message}", e);
+            throw fail($"cannot create the folder {folder}: {e.Message}", e);
         }
-        using (partial)
+        try
         {
-            Failure fail = (cause, inner) => new CheckpointDownloadException(url, destination, cause, inner);
-            string digest = await FetchAsync(start, partial, options, limits, fail, cancellationToken).ConfigureAwait(false);
+            using var partial = AtomicFileWriter.Create(destination);
+            string digest = await FetchAsync(start, partial.Stream, options, limits, fail, cancellationToken).ConfigureAwait(false);
             if (sha256Prefix != null && !digest.StartsWith(sha256Prefix, StringComparison.OrdinalIgnoreCase))
                 throw fail($"invalid hash value (expected \"{sha256Prefix}\", got \"{digest}\"); the download was discarded");
-            try
-            {
-                partial.Commit();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CheckpointDownloadException(url, destination, $"cannot write the file: {e.Message}", e);
-            }
+            partial.Commit();
+        }
+        catch (OutputFileException e)
+        {
+            throw fail($"{e.FilePath}: {e.Cause}", e); // names the target; a full disk in plain words
         }
     }
 
@@ -104,11 +102,10 @@ public static class CheckpointDownloader
     private const string StallHint = $"{CheckpointCache.StallTimeoutVariable} sets how long to wait";
 
     /// <summary>Fills the partial file with the whole file, resuming as needed; returns its sha256 in lowercase hex.</summary>
-    private static async Task<string> FetchAsync(Uri start, PartialDownloadFile partial, PretrainedOptions options, Limits limits,
+    private static async Task<string> FetchAsync(Uri start, Stream file, PretrainedOptions options, Limits limits,
         Failure fail, CancellationToken cancellationToken)
     {
         var client = options.HttpClient ?? Shared.Value;
-        Stream file = options.PartialFileWrapper?.Invoke(partial.Stream) ?? partial.Stream;
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         string url = start.OriginalString;
         try
@@ -186,29 +183,15 @@ public static class CheckpointDownloader
                             throw fail($"the server sent more than the {announced:N0} bytes it announced");
                         if (have + read > limits.MaxBytes)
                             throw fail($"more than {limits.MaxBytes:N0} bytes arrived, the limit for one checkpoint ({CheckpointCache.MaxBytesVariable}); the download was stopped");
-                        await WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                         hash.AppendData(buffer, 0, read);
                         have += read;
                         options.Progress?.Report(new DownloadProgress(url, have, total, attempt));
                     }
-                    await WriteAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                    await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                     if (total is { } expected && have < expected)
                         return $"the connection closed after {have} of {expected} bytes";
                     return null;
-                }
-            }
-
-            // Local write errors (a full disk, a read-only folder) are the machine's, not the network's: never retried.
-            async Task WriteAsync(ReadOnlyMemory<byte> bytes)
-            {
-                try
-                {
-                    if (bytes.IsEmpty) await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    else await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw fail($"cannot write {partial.Path}: {WithoutPath(e.Message, partial.Path)}", e);
                 }
             }
 
@@ -273,11 +256,14 @@ public static class CheckpointDownloader
         }
     }
 
-    /// <summary>Dropped or reset connections and timeouts are retried; no route, no name and refused connections are not (offline).</summary>
+    /// <summary>
+    /// Dropped or reset connections and timeouts are retried; no route, no name and refused connections are not (offline),
+    /// nor local write errors (a full disk, a read-only folder: the machine's trouble, not the network's).
+    /// </summary>
     private static bool IsTransient(Exception e, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return false;
-        if (e is CheckpointDownloadException) return false;
+        if (e is CheckpointDownloadException or OutputFileException) return false;
         for (var inner = e; inner != null; inner = inner.InnerException)
         {
             if (inner is SocketException socket)
@@ -297,8 +283,4 @@ public static class CheckpointDownloader
         }
         return string.Join(": ", messages);
     }
-
-    /// <summary>.NET's I/O messages end in <c> : 'path'</c>; the message already names the path.</summary>
-    private static string WithoutPath(string message, string path) =>
-        message.EndsWith($" : '{path}'", StringComparison.Ordinal) ? message[..^($" : '{path}'".Length)] : message;
 }

@@ -71,14 +71,27 @@ public static class PretrainedCheckpoints
     public static CheckpointLoadResult LoadCached(CompiledNetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
+        return ReadCached(network.Info, path, network.LoadCheckpoint);
+    }
+
+    /// <summary>
+    /// Reads the cached checkpoint of <paramref name="info"/> at <paramref name="path"/> into memory (e.g. to export it),
+    /// with the same advice as <see cref="LoadCached"/> when it cannot be read.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file cannot be read; the message starts with its path.</exception>
+    public static StateDict ReadCached(NetworkInfo info, string path) => ReadCached(info, path, CheckpointReader.Read);
+
+    private static T ReadCached<T>(NetworkInfo info, string path, Func<string, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(info);
         try
         {
-            return network.LoadCheckpoint(path);
+            return read(path);
         }
         catch (CheckpointException e)
         {
             // Hashed only now, on failure: a good cache hit is used without re-hashing, as torch.hub does.
-            string? prefix = ExpectedSha256Prefix(network.Info);
+            string? prefix = ExpectedSha256Prefix(info);
             if (prefix != null && Sha256Hex(path) is { } digest && digest.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 throw; // the published file itself: downloading it again would not help
             string why = prefix == null ? "it is a cached download" : $"this cached download's sha256 no longer starts with {prefix} (damaged or replaced)";

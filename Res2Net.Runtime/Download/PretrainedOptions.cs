@@ -51,9 +51,6 @@ public sealed record PretrainedOptions
     /// <summary>4 GiB: about twenty times the largest seed checkpoint (res2net50-w26-s8, 48.4M parameters, about 194 MB).</summary>
     public const long DefaultMaxDownloadBytes = 4L << 30;
 
-    /// <summary>Test seam: wraps the stream the download writes its temporary file through (to simulate a full disk).</summary>
-    internal Func<FileStream, Stream>? PartialFileWrapper { get; init; }
-
     internal string ResolvedCacheDirectory => CacheDirectory ?? CheckpointCache.CheckpointDirectory;
 
     internal string? ResolvedBaseUrl => DownloadBaseUrl ?? NullIfEmpty(Environment.GetEnvironmentVariable(CheckpointCache.DownloadBaseVariable));

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Res2Net.Runtime.IO;
@@ -10,8 +8,9 @@ namespace Res2Net.Runtime.IO;
 /// O_CREAT|O_EXCL, which also refuses a symbolic link planted there), flushed to disk, then renamed over the target
 /// (<see cref="File.Move(string, string, bool)"/> with overwrite is rename(2): atomic within a folder). Dispose without
 /// <see cref="Commit"/> deletes the temporary file; so do SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT, which end the
-/// process without running finally blocks. Write errors are <see cref="OutputFileException"/>s naming the target, a full
-/// disk as "no space left on the device".
+/// process without running finally blocks (<see cref="InterruptSignals"/>; inside its cancelling scope the owner's
+/// Dispose does it). Write errors are <see cref="OutputFileException"/>s naming the target, a full disk as "no space left
+/// on the device". The CLI's writers and the checkpoint downloader all write through it.
 /// </summary>
 /// <example>
 /// <code>
@@ -24,11 +23,6 @@ public sealed class AtomicFileWriter : IDisposable
 {
     private const int BufferBytes = 1 << 16;
     private const int NameAttempts = 16;
-
-    /// <summary>Temporary files not yet renamed or deleted, for the signal handlers.</summary>
-    private static readonly ConcurrentDictionary<string, byte> Pending = new(StringComparer.Ordinal);
-
-    private static readonly PosixSignalRegistration[] CleanupRegistrations = RegisterCleanup();
 
     /// <summary>Test seam: wraps each new file's stream (e.g. to fail like a full disk); flows with the async context only.</summary>
     private static readonly AsyncLocal<Func<Stream, Stream>?> StreamWrapper = new();
@@ -58,17 +52,19 @@ public sealed class AtomicFileWriter : IDisposable
     /// (a private file stays private).
     /// </summary>
     /// <exception cref="OutputFileException">The folder is missing or not writable, or the disk is full.</exception>
-    public static AtomicFileWriter Create(string path)
+    public static AtomicFileWriter Create(string path) => Create(path, RandomSuffix);
+
+    /// <summary>As <see cref="Create(string)"/>, with the random part of the temporary name drawn by <paramref name="randomName"/> (tests fix it).</summary>
+    internal static AtomicFileWriter Create(string path, Func<string> randomName)
     {
         ArgumentNullException.ThrowIfNull(path);
-        GC.KeepAlive(CleanupRegistrations);
         string full = System.IO.Path.GetFullPath(path);
         string folder = System.IO.Path.GetDirectoryName(full) ?? throw new OutputFileException(full, "is not a file name");
         string name = System.IO.Path.GetFileName(full);
         if (name.Length == 0) throw new OutputFileException(full, "is a folder name; give a file name");
         for (int attempt = 1; ; attempt++)
         {
-            string temporary = System.IO.Path.Combine(folder, $"{name}.{RandomSuffix()}.partial");
+            string temporary = System.IO.Path.Combine(folder, $"{name}.{randomName()}.partial");
             FileStream file;
             try
             {
@@ -83,7 +79,7 @@ public sealed class AtomicFileWriter : IDisposable
             {
                 throw OutputFileException.CannotWrite(full, e);
             }
-            Pending.TryAdd(temporary, 0);
+            InterruptSignals.Track(temporary);
             try
             {
                 KeepPermissions(full, temporary);
@@ -132,7 +128,7 @@ public sealed class AtomicFileWriter : IDisposable
         {
             throw OutputFileException.CannotWrite(Path, e);
         }
-        Pending.TryRemove(TemporaryPath, out _);
+        InterruptSignals.Untrack(TemporaryPath);
         _committed = true;
     }
 
@@ -175,7 +171,7 @@ public sealed class AtomicFileWriter : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
-        Pending.TryRemove(temporary, out _);
+        InterruptSignals.Untrack(temporary);
     }
 
     private static void KeepPermissions(string target, string temporary)
@@ -192,35 +188,6 @@ public sealed class AtomicFileWriter : IDisposable
     }
 
     private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-
-    private static PosixSignalRegistration[] RegisterCleanup()
-    {
-        var registrations = new List<PosixSignalRegistration>();
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
-        {
-            try
-            {
-                // Not cancelled: the signal's usual ending (exit code 130 for Ctrl-C) follows.
-                registrations.Add(PosixSignalRegistration.Create(signal, _ =>
-                {
-                    foreach (string temporary in Pending.Keys)
-                    {
-                        try
-                        {
-                            File.Delete(temporary);
-                        }
-                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                        {
-                        }
-                    }
-                }));
-            }
-            catch (PlatformNotSupportedException)
-            {
-            }
-        }
-        return registrations.ToArray();
-    }
 
     /// <summary>Passes writes through, turning I/O failures into <see cref="OutputFileException"/>s that name the target.</summary>
     private sealed class GuardedStream(Stream inner, string path) : Stream

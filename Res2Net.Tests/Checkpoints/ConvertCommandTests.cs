@@ -30,7 +30,7 @@ public class ConvertCommandTests
     [Fact]
     public void LegacyOfficialFileBecomesSafetensorsWithTheSameWeights()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-convert-").FullName;
+        string dir = TempFolders.Create("res2net-convert-").FullName;
         string output = Path.Combine(dir, "plain.safetensors");
         string input = Samples.Path("tiny-plain.official.legacy.pth");
 
@@ -56,7 +56,7 @@ public class ConvertCommandTests
     [Fact]
     public void KeysCanBeRenamedToMmpretrains()
     {
-        string output = Path.Combine(Directory.CreateTempSubdirectory("res2net-convert-").FullName, "deep.safetensors");
+        string output = Path.Combine(TempFolders.Create("res2net-convert-").FullName, "deep.safetensors");
         var (code, stdout, _) = Run("convert", Samples.Path("tiny-deep.official-module.legacy.pth"), output, "--mmpretrain-keys");
 
         Assert.Equal(0, code);
@@ -72,7 +72,7 @@ public class ConvertCommandTests
     [Fact]
     public void BadInputIsAnErrorAndWritesNothing()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-convert-").FullName;
+        string dir = TempFolders.Create("res2net-convert-").FullName;
         string hostile = Path.Combine(dir, "hostile.pth");
         File.WriteAllBytes(hostile, PyTorchSamples.LegacyProtocol2[..500]);
         string output = Path.Combine(dir, "out.safetensors");
@@ -106,7 +106,7 @@ public class ConvertCommandTests
         string name = $"tiny-plain-{prefix}.pth";
         using var server = LocalHttpServer.Serving(new Dictionary<string, byte[]> { ["/" + name] = checkpoint });
         var info = Networks.Res2NetModels.Create("tiny-plain").Info with { CheckpointUrl = "https://example.invalid/" + name, CheckpointSha256 = prefix };
-        string cache = Directory.CreateTempSubdirectory("res2net-cache-").FullName;
+        string cache = TempFolders.Create("res2net-cache-").FullName;
         var options = new PretrainedOptions { CacheDirectory = cache, DownloadBaseUrl = server.BaseUrl };
         var stderr = new StringWriter();
 
@@ -124,7 +124,7 @@ public class ConvertCommandTests
     {
         using var server = LocalHttpServer.Serving(new Dictionary<string, byte[]>());
         var info = Res2Net.Models.Res2NetModels.All.Single(m => m.Name.StartsWith("res2net50-w14", StringComparison.Ordinal));
-        string cache = Directory.CreateTempSubdirectory("res2net-cache-").FullName;
+        string cache = TempFolders.Create("res2net-cache-").FullName;
         var options = new PretrainedOptions { CacheDirectory = cache, DownloadBaseUrl = server.BaseUrl + "/mirror" };
         string file = Path.GetFileName(new Uri(info.CheckpointUrl!).LocalPath);
 

@@ -69,7 +69,7 @@ public class FormatEquivalenceTests
     [Fact]
     public void SafetensorsWrittenByUsFromALegacyFileLoadsIdentically()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-eq-").FullName;
+        string dir = TempFolders.Create("res2net-eq-").FullName;
         string output = Path.Combine(dir, "tiny-plain.safetensors");
         using (var legacy = CheckpointFile.Open(Samples.Path("tiny-plain.official.legacy.pth")))
             SafetensorsWriter.Write(output, legacy.StateDict.Tensors, new Dictionary<string, string> { ["format"] = "pt" });

@@ -73,7 +73,7 @@ public class SafetensorsTests
     [Fact]
     public void AtomicFileWriteLeavesNoPartialFile()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-st-").FullName;
+        string dir = TempFolders.Create("res2net-st-").FullName;
         string path = Path.Combine(dir, "out.safetensors");
         var bad = new CheckpointTensor("i", [1], TensorDType.Int64, [0.5f]);
         Assert.Throws<ArgumentException>(() => SafetensorsWriter.Write(path, [bad]));
@@ -101,7 +101,7 @@ public class SafetensorsTests
     [Fact]
     public void FormatComesFromTheContentNotTheName()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-st-").FullName;
+        string dir = TempFolders.Create("res2net-st-").FullName;
         string misnamed = Path.Combine(dir, "really-a-zip.safetensors");
         File.WriteAllBytes(misnamed, PyTorchSamples.ZipProtocol2);
         Assert.Equal(CheckpointFormat.TorchZip, CheckpointReader.DetectFormat(misnamed));

@@ -48,7 +48,7 @@ public class BadInputTableTests : IDisposable
     public void FailsWithExitCode2AndOneMessageAndNoOutput(string name)
     {
         var row = Rows.Single(r => r.Name == name);
-        string dir = Directory.CreateTempSubdirectory("res2net-bad-input-").FullName;
+        string dir = TempFolders.Create("res2net-bad-input-").FullName;
         _temporary.Add(dir);
 
         var (code, output, err) = CliTests.Run(row.Arguments(dir));
@@ -140,6 +140,8 @@ public class BadInputTableTests : IDisposable
         yield return SyntaxRow("option without its value", "predict", dir => ["predict", Path.Combine(dir, "in.npy"), "--model"], "'--model'");
         yield return SyntaxRow("not an integer", "predict", dir => ["predict", Path.Combine(dir, "in.npy"), "--model", W14, "--topk", "abc"],
             "cannot parse argument 'abc' for option '--topk' as an integer");
+        yield return SyntaxRow("an empty file path", "predict", dir => ["predict", Path.Combine(dir, "in.npy"), "--model", W14, "--checkpoint", ""],
+            "cannot parse argument '' for option '--checkpoint' as a file path");
         yield return SyntaxRow("extra argument", "test", dir => ["test", "--model", W14, "--data", dir, "stray"], "unexpected argument 'stray'");
     }
 

@@ -54,7 +54,7 @@ public class CliTests
     [Fact]
     public void PredictWithoutCheckpointSaysWhereToPutIt()
     {
-        string home = Directory.CreateTempSubdirectory().FullName;
+        string home = TempFolders.Create().FullName;
         string input = Path.Combine(home, "x.npy");
         Res2Net.Runtime.IO.Npy.Write(input, new float[3 * 224 * 224], new[] { 1, 3, 224, 224 });
         // Offline: the test must say where to put the file without reaching for the real server.
@@ -78,7 +78,7 @@ public class CliTests
     [Fact]
     public void PredictRejectsAnInputOfTheWrongShapeNamingIt()
     {
-        string input = Path.Combine(Directory.CreateTempSubdirectory().FullName, "small.npy");
+        string input = Path.Combine(TempFolders.Create().FullName, "small.npy");
         Res2Net.Runtime.IO.Npy.Write(input, new float[3 * 200 * 200], new[] { 1, 3, 200, 200 });
         var (code, _, err) = Run("predict", input, "--model", W14, "--checkpoint", Fixtures.Path("tiny-plain.pth"));
         Assert.Equal(CliApp.UserError, code);
@@ -89,7 +89,7 @@ public class CliTests
     [Fact]
     public void PredictWithAnotherNetworksCheckpointListsTheMismatch()
     {
-        string input = Path.Combine(Directory.CreateTempSubdirectory().FullName, "x.npy");
+        string input = Path.Combine(TempFolders.Create().FullName, "x.npy");
         Res2Net.Runtime.IO.Npy.Write(input, new float[3 * 224 * 224], new[] { 3, 224, 224 });
         var (code, _, err) = Run("predict", input, "--model", W14, "--checkpoint", Fixtures.Path("tiny-plain.pth"));
         Assert.Equal(CliApp.UserError, code);

@@ -7,7 +7,7 @@ namespace Res2Net.Tests.Cli;
 /// <summary>What <c>res2net test</c> and <c>res2net predict</c> print about files shows their control characters escaped.</summary>
 public class ControlCharacterOutputTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-escape-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-escape-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -53,7 +53,9 @@ public class ControlCharacterOutputTests : IDisposable
         var (code, output, err) = CliTests.Run("predict", image, "--model", SeededCheckpoint.Model, "--checkpoint", SeededCheckpoint.Path);
 
         Assert.True(code == 0, err);
-        Assert.Contains(Path.Combine(_dir, "photo\\x1b[31m\\u202e.png"), output);
+        // The table wraps a title longer than itself, at any character: compare without the white space it adds.
+        string unwrapped = string.Concat(output.Where(c => !char.IsWhiteSpace(c)));
+        Assert.True(unwrapped.Contains(Path.Combine(_dir, "photo\\x1b[31m\\u202e.png"), StringComparison.Ordinal), output);
         ControlCharacterTests.ShowsNoRawControls(output);
     }
 

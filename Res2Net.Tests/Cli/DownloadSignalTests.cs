@@ -25,7 +25,7 @@ public class DownloadSignalTests
         if (!OperatingSystem.IsLinux()) return;
         using var server = new LocalHttpServer((_, _) => new LocalHttpServer.Reply(200, new byte[1 << 20]) { StallAfter = 256 << 10 },
             maxRequests: 2, lifetime: TimeSpan.FromSeconds(90), connectionTimeout: TimeSpan.FromSeconds(60));
-        string home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
+        string home = TempFolders.Create("res2net-home-").FullName;
         string checkpoints = Path.Combine(home, "checkpoints");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {

@@ -22,7 +22,7 @@ public class FullDiskTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-full-").FullName;
+        string dir = TempFolders.Create("res2net-full-").FullName;
         _temporary.Add(dir);
         return dir;
     }
@@ -247,7 +247,7 @@ public sealed class TmpfsFactAttribute : FactAttribute
     private static string? Probe()
     {
         if (!OperatingSystem.IsLinux()) return "not Linux";
-        string dir = Directory.CreateTempSubdirectory("res2net-tmpfs-probe-").FullName;
+        string dir = TempFolders.Create("res2net-tmpfs-probe-").FullName;
         try
         {
             FullDiskTests.Mount(dir);

@@ -25,7 +25,7 @@ public class NonFiniteOutputTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-nonfinite-").FullName;
+        string dir = TempFolders.Create("res2net-nonfinite-").FullName;
         _temporary.Add(dir);
         return dir;
     }

@@ -25,7 +25,7 @@ public class OutputSafetyTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-output-").FullName;
+        string dir = TempFolders.Create("res2net-output-").FullName;
         _temporary.Add(dir);
         return dir;
     }
@@ -49,7 +49,7 @@ public class OutputSafetyTests : IDisposable
     /// </summary>
     private static readonly Lazy<string> SeededCopy = new(() =>
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-seeded-copy-").FullName;
+        string dir = TempFolders.Create("res2net-seeded-copy-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
         string path = Path.Combine(dir, "seeded.safetensors");
         File.Copy(SeededCheckpoint.Path, path);

@@ -31,7 +31,7 @@ internal static class SeededCheckpoint
     /// <summary>Writes <paramref name="tensors"/> as a safetensors file in a temporary folder deleted when the test run exits.</summary>
     public static string WriteTemporary(string fileName, IEnumerable<CheckpointTensor> tensors)
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-seeded-").FullName;
+        string dir = TempFolders.Create("res2net-seeded-").FullName;
         string path = System.IO.Path.Combine(dir, fileName);
         SafetensorsWriter.Write(path, tensors);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -62,7 +62,7 @@ public class PredictImageTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-predict-").FullName;
+        string dir = TempFolders.Create("res2net-predict-").FullName;
         _temporary.Add(dir);
         return dir;
     }

@@ -20,7 +20,7 @@ public class TestCommandTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-test-").FullName;
+        string dir = TempFolders.Create("res2net-test-").FullName;
         _temporary.Add(dir);
         return dir;
     }

@@ -10,7 +10,7 @@ namespace Res2Net.Tests.Datasets;
 /// </summary>
 public class AnnotationLineReaderTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-ann-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-ann-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

@@ -7,7 +7,7 @@ namespace Res2Net.Tests.Datasets;
 /// <summary>Annotation lines and the file names in them reach messages escaped (see <see cref="ControlCharacterTests"/>).</summary>
 public class DatasetControlCharacterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-escape-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-escape-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

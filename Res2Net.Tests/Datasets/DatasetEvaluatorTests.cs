@@ -24,7 +24,7 @@ public class DatasetEvaluatorTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-eval-").FullName;
+        string dir = TempFolders.Create("res2net-eval-").FullName;
         _temporary.Add(dir);
         return dir;
     }

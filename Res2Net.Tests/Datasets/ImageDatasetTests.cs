@@ -11,7 +11,7 @@ public class ImageDatasetTests : IDisposable
 
     private string TempDir()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-dataset-").FullName;
+        string dir = TempFolders.Create("res2net-dataset-").FullName;
         _temporary.Add(dir);
         return dir;
     }

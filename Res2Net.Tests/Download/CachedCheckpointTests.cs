@@ -39,16 +39,24 @@ public class CachedCheckpointTests
         Assert.True(File.Exists(path), "the user's file is left for the user to delete");
     }
 
-    [Fact]
-    public void CliNamesTheDamagedCachedFileAndSaysToDeleteIt()
+    [Theory]
+    [InlineData("predict")]
+    [InlineData("export")] // reads the state dict itself, not through a network
+    public void CliNamesTheDamagedCachedFileAndSaysToDeleteIt(string command)
     {
-        string home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
+        string home = TempFolders.Create("res2net-home-").FullName;
         string path = Damaged(Directory.CreateDirectory(Path.Combine(home, "checkpoints")).FullName);
+        string onnx = Path.Combine(home, "w14.onnx");
+        string[] args = command == "predict"
+            ? ["predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14]
+            : ["export", "--model", W14, "-o", onnx];
         using var environment = new EnvironmentScope((CheckpointCache.HomeVariable, home), (CheckpointCache.OfflineVariable, "1"));
-        var (code, _, err) = Cli.CliTests.Run("predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14);
+        var (code, _, err) = Cli.CliTests.Run(args);
 
         Assert.Equal(Res2Net.Cli.CliApp.UserError, code);
         Assert.StartsWith($"res2net: error: {path}: ", err);
+        Assert.Contains($"this cached download's sha256 no longer starts with {Expected}", err);
         Assert.Contains($"delete {path} and run again to download it afresh", err);
+        Assert.False(File.Exists(onnx));
     }
 }

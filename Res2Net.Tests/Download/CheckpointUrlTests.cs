@@ -17,7 +17,7 @@ public sealed class CheckpointUrlTests : IDisposable
 {
     private const string W14 = SeededCheckpoint.Model;
 
-    private readonly string _home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
+    private readonly string _home = TempFolders.Create("res2net-home-").FullName;
 
     private string Cache => Path.Combine(_home, "checkpoints");
 

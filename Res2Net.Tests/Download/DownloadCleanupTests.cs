@@ -1,4 +1,5 @@
 using Res2Net.Runtime.Download;
+using Res2Net.Runtime.IO;
 using Xunit;
 using static Res2Net.Tests.Download.DownloadTests;
 
@@ -6,8 +7,8 @@ namespace Res2Net.Tests.Download;
 
 /// <summary>
 /// What a download leaves behind when it stops early: nothing. Cancelled midway, or failing to write the temporary
-/// file (a full disk, which is not retried), the cache folder is as before. The temporary file is created exclusively
-/// under a random name, so a file or symlink planted under that name is never written through.
+/// file (a full disk, which is not retried), the cache folder is as before. The temporary file is
+/// <see cref="AtomicFileWriter"/>'s (see AtomicFileWriterTests).
 /// </summary>
 [Collection(ProcessEnvironment.Name)]
 public class DownloadCleanupTests
@@ -35,59 +36,21 @@ public class DownloadCleanupTests
     }
 
     [Fact]
-    public async Task FullDiskIsNotRetriedAndLeavesNothing()
+    public void FullDiskIsNotRetriedAndLeavesNothing()
     {
         using var server = new LocalHttpServer((_, _) => new LocalHttpServer.Reply(200, Checkpoint));
         string cache = NewCache();
         string url = $"{server.BaseUrl}/{FileName}";
-        var options = Options(cache) with { PartialFileWrapper = file => new NoSpaceStream(file) };
+        string target = Path.Combine(cache, FileName);
 
-        var e = await Assert.ThrowsAsync<CheckpointDownloadException>(() => CheckpointDownloader.DownloadAsync(url, Path.Combine(cache, FileName), Prefix, options));
+        CheckpointDownloadException? e = null;
+        AtomicFileWriter.WithStreamWrapper(file => new NoSpaceStream(file),
+            () => e = Assert.Throws<CheckpointDownloadException>(() => CheckpointDownloader.Download(url, target, Prefix, Options(cache))));
 
-        Assert.Contains($"could not download {url}: cannot write {Path.Combine(cache, FileName)}.", e.Message);
-        Assert.Contains(".partial: No space left on device", e.Message);
+        Assert.Contains($"could not download {url}: {target}: cannot write: no space left on the device", e!.Message);
         Assert.DoesNotContain("attempts", e.Message);
         Assert.Single(server.Requests);
         Assert.Empty(Directory.GetFiles(cache));
-    }
-
-    [Fact]
-    public void PartialFileIsCreatedExclusivelyAndNeverThroughASymlink()
-    {
-        string cache = NewCache();
-        string victim = Path.Combine(NewCache(), "victim");
-        File.WriteAllText(victim, "keep me");
-        string target = Path.Combine(cache, FileName);
-        File.CreateSymbolicLink($"{target}.planted.partial", victim);
-        var names = new Queue<string>(["planted", "fresh"]);
-
-        using (var partial = PartialDownloadFile.Create(target, names.Dequeue))
-        {
-            Assert.Equal($"{target}.fresh.partial", partial.Path);
-            partial.Stream.Write("new"u8);
-        }
-
-        Assert.Equal("keep me", File.ReadAllText(victim));
-        Assert.Equal([$"{target}.planted.partial"], Directory.GetFileSystemEntries(cache));
-    }
-
-    [Fact]
-    public void PartialFileBecomesTheTargetOnlyWhenCommitted()
-    {
-        string cache = NewCache();
-        string target = Path.Combine(cache, FileName);
-        File.WriteAllText(target, "old");
-
-        using (var partial = PartialDownloadFile.Create(target))
-        {
-            Assert.StartsWith(target + ".", partial.Path);
-            Assert.EndsWith(".partial", partial.Path);
-            partial.Stream.Write("new"u8);
-            partial.Commit();
-        }
-
-        Assert.Equal("new", File.ReadAllText(target));
-        Assert.Equal([target], Directory.GetFileSystemEntries(cache));
     }
 
     private sealed class Callback(Action<DownloadProgress> report) : IProgress<DownloadProgress>
@@ -96,7 +59,7 @@ public class DownloadCleanupTests
     }
 
     /// <summary>The write error a full disk gives on Linux (ENOSPC, errno 28, as .NET reports it).</summary>
-    private sealed class NoSpaceStream(FileStream file) : Stream
+    private sealed class NoSpaceStream(Stream file) : Stream
     {
         public override bool CanRead => false;
         public override bool CanSeek => false;
@@ -107,6 +70,6 @@ public class DownloadCleanupTests
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => file.SetLength(value);
-        public override void Write(byte[] buffer, int offset, int count) => throw new IOException($"No space left on device : '{file.Name}'", 28);
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("No space left on device", 28);
     }
 }

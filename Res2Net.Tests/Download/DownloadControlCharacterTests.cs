@@ -17,7 +17,7 @@ public class DownloadControlCharacterTests
     {
         const string Url = "https://example.invalid/res2net/evil%1b%5b31m%c2%9b2J.pth";
         var info = Networks.Res2NetModels.Create("tiny-plain").Info with { CheckpointUrl = Url };
-        string cache = Directory.CreateTempSubdirectory("res2net-cache-").FullName;
+        string cache = TempFolders.Create("res2net-cache-").FullName;
         try
         {
             var error = await Assert.ThrowsAsync<CheckpointDownloadException>(() =>

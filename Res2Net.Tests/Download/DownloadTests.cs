@@ -23,7 +23,7 @@ public class DownloadTests
 
     internal static readonly string FileName = $"tiny-plain_20240101-{Prefix}.pth";
 
-    internal static string NewCache() => Directory.CreateTempSubdirectory("res2net-cache-").FullName;
+    internal static string NewCache() => TempFolders.Create("res2net-cache-").FullName;
 
     internal static PretrainedOptions Options(string cache, List<DownloadProgress>? progress = null) => new()
     {

@@ -45,7 +45,7 @@ public class DownloadUrlTests
     [Fact]
     public void CliReportsABadDownloadBaseAsAUserError()
     {
-        string home = Directory.CreateTempSubdirectory("res2net-home-").FullName;
+        string home = TempFolders.Create("res2net-home-").FullName;
         using var environment = new EnvironmentScope((CheckpointCache.HomeVariable, home), (CheckpointCache.DownloadBaseVariable, "ftp://mirror.example/res2net/"));
         var (code, _, err) = Cli.CliTests.Run("predict", Fixtures.Path("images", "demo", "dog.jpg"), "--model", W14);
 

@@ -14,7 +14,7 @@ public class ExportCommandTests
     [Fact]
     public void ExportWritesAModelOnnxRuntimeLoads()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-export").FullName;
+        string dir = TempFolders.Create("res2net-export").FullName;
         try
         {
             string file = Path.Combine(dir, "w14.onnx");
@@ -39,7 +39,7 @@ public class ExportCommandTests
     [Fact]
     public void ExportOfACheckpointThatDoesNotFitListsTheMismatchAndWritesNothing()
     {
-        string dir = Directory.CreateTempSubdirectory("res2net-export").FullName;
+        string dir = TempFolders.Create("res2net-export").FullName;
         try
         {
             string file = Path.Combine(dir, "w14.onnx");

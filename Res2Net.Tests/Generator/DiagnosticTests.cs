@@ -160,8 +160,21 @@ public class DiagnosticTests
         var d = Assert.Single(result.Diagnostics);
         Assert.Equal("RN0010", d.Id);
         Assert.Equal("/specs/b.json", d.Location.GetLineSpan().Path);
-        Assert.Contains("a.json", d.GetMessage());
+        Assert.Equal((1, 10, "\"net\""), Where(d, Valid));
+        Assert.Contains("The name \"net\" is already used by \"a.json\" as its name", d.GetMessage());
         Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("A.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TwoFilesGivingOneClassNameAreReportedAtTheObject()
+    {
+        string b = Valid.Replace("\"name\": \"net\"", "\"name\": \"other\"");
+        var result = GeneratorRunner.Run(("/specs/a/net.json", Valid), ("/specs/b/net.json", b));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0010", d.Id);
+        Assert.Equal("/specs/b/net.json", d.Location.GetLineSpan().Path);
+        Assert.Equal((0, 0, "{"), Where(d, b));
+        Assert.Contains("The class name (taken from the file name; set 'class_name') \"Net\" is already used by \"net.json\" as its class name", d.GetMessage());
     }
 
     [Fact]

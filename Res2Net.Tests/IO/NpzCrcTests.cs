@@ -15,7 +15,7 @@ public class NpzCrcTests : IDisposable
     private const string Fixture = "tiny-plain.state_dict.npz";
     private const string Entry = "backbone.conv1.weight.npy";
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-npz-crc-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-npz-crc-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

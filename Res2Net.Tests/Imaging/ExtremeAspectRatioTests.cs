@@ -6,7 +6,7 @@ namespace Res2Net.Tests.Imaging;
 /// <summary>Images far wider or taller than square, through the whole pipeline, against OpenCV + Pillow.</summary>
 public class ExtremeAspectRatioTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-aspect-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-aspect-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

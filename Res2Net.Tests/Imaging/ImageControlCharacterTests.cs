@@ -11,7 +11,7 @@ namespace Res2Net.Tests.Imaging;
 /// </summary>
 public class ImageControlCharacterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("res2net-escape-").FullName;
+    private readonly string _dir = TempFolders.Create("res2net-escape-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
