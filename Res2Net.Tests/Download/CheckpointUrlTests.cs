@@ -143,4 +143,21 @@ public sealed class CheckpointUrlTests : IDisposable
         Assert.Contains($"save it as\n  {Path.Combine(Cache, DownloadTests.FileName)}", err.ReplaceLineEndings("\n"));
         Assert.Empty(server.Requests);
     }
+
+    [Fact]
+    public void ADamagedCachedDownloadIsNamedWithTheAdviceToDeleteIt()
+    {
+        // In the cache under the URL's name, cut short: taken without a request (offline here), and unreadable.
+        string url = $"http://127.0.0.1:1/{DownloadTests.FileName}";
+        string cached = Path.Combine(Directory.CreateDirectory(Cache).FullName, DownloadTests.FileName);
+        File.WriteAllBytes(cached, DownloadTests.Checkpoint[..(DownloadTests.Checkpoint.Length / 2)]);
+        using var environment = new EnvironmentScope((CheckpointCache.HomeVariable, _home), (CheckpointCache.OfflineVariable, "1"));
+
+        var (code, _, err) = CliTests.Run("export", "--model", W14, "--checkpoint", url, "--out", Path.Combine(_home, "m.onnx"));
+
+        Assert.Equal(CliApp.UserError, code);
+        Assert.StartsWith($"res2net: error: {cached}: ", err);
+        Assert.Contains($"it is the cached download of {url}: delete {cached} and run again to download it afresh", err);
+        Assert.True(File.Exists(cached), "the file is left for the user to delete");
+    }
 }
