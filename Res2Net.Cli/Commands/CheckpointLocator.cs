@@ -133,6 +133,9 @@ internal static partial class CheckpointLocator
         {
             throw new CliException($"checkpoint URL {DisplayText.Escape(url)} names no file; it must end in the checkpoint's file name (the name it is cached under).");
         }
+        // The name becomes a file in the cache and is printed in messages: no escape sequences through %1b and the like.
+        if (name.Any(char.IsControl))
+            throw new CliException($"checkpoint URL {DisplayText.Escape(url)}: its file name holds control characters ({DisplayText.Escape(name)}).");
         return Path.Combine(options.CacheDirectory ?? CheckpointCache.CheckpointDirectory, name);
     }
 

@@ -246,5 +246,9 @@ public class BadInputTableTests : IDisposable
             ["checkpoint URL https://127.0.0.1:1", NoFile], "m.onnx");
         yield return new("checkpoint URL", "no host, bench", _ => ["bench", "--model", W14, "--checkpoint", "http:///a.pth"],
             ["checkpoint URL http:///a.pth", OnlyHttp]);
+        yield return new("checkpoint URL", "an escape sequence in the file name, test",
+            dir => ["test", "--model", W14, "--checkpoint", "http://127.0.0.1:1/a%1b%5b2Jb.pth", "--data", SeededCheckpoint.DemoDir,
+                "--ann-file", DatasetFixtures.AnnFile("seeded")],
+            ["its file name holds control characters (a\\x1b[2Jb.pth)"]);
     }
 }
