@@ -75,8 +75,8 @@ public sealed class DatasetEvaluator
     /// classified and their softmax scores averaged (<c>AverageClsScoreTTA</c>); top-1 and top-5 come from the average.
     /// mmpretrain mirrors after <c>CenterCrop</c> (its TTA pipeline replaces only the final <c>PackInputs</c>), so the
     /// mirror is made from the preprocessed crop: no second decode, and the pair goes through one forward. The order
-    /// matters: when the margin around the crop is odd, the centre crop sits one pixel off centre (its offset is
-    /// rounded), so the mirror of the crop is not the crop of the mirrored image. Default false.
+    /// matters: when the margin around the crop is odd, the centre crop sits half a pixel off centre (its offset is
+    /// rounded), so the crop of the mirrored image is one column away from the mirror of the crop. Default false.
     /// </summary>
     public bool FlipTta { get; init; }
 
