@@ -31,7 +31,7 @@ public class BadInputTableTests : IDisposable
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
     public static readonly IReadOnlyList<BadInput> Rows =
-        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows()];
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. PictureRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -219,5 +219,24 @@ public class BadInputTableTests : IDisposable
         yield return new("checkpoint", "a flipped byte in a tensor, converted",
             dir => ["convert", Damaged(dir), Path.Combine(dir, "out.safetensors")],
             ["{dir}/damaged.pth", "'tiny-plain/data/0' is damaged"], "out.safetensors");
+    }
+
+    /// <summary>Bad choices for the pictures (cam, predict --out-dir, test --out-dir): the option and what it takes.</summary>
+    private static IEnumerable<BadInput> PictureRows()
+    {
+        static string[] Cam(string dir, params string[] options) =>
+            ["cam", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Path.Combine(dir, "maps"), .. options];
+        yield return new("pictures", "cam --class past the last class", dir => Cam(dir, "--class", "1000"),
+            ["--class 1000 is not a class: the network has classes 0 to 999"], "maps");
+        yield return new("pictures", "cam --class naming two classes", dir => Cam(dir, "--class", "crane"),
+            ["--class 'crane' names 2 classes: 134 (crane), 517 (crane); give the index"], "maps");
+        yield return new("pictures", "cam --class naming no class", dir => Cam(dir, "--class", "unicorn"),
+            ["--class 'unicorn' is neither a class index (0 to 999) nor a class name"], "maps");
+        yield return new("pictures", "cam --out a file",
+            dir => ["cam", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Write(dir, "maps", [1])],
+            ["--out {dir}/maps is a file; give a folder"]);
+        yield return new("pictures", "cam on a folder",
+            dir => ["cam", dir, "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Path.Combine(dir, "maps")],
+            ["input {dir} is a folder; give image files"], "maps");
     }
 }

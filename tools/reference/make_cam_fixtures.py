@@ -7,6 +7,10 @@ Writes Res2Net.Tests/Fixtures/cam/:
                         seeded-demo.cam.json, computed in float64 from PyTorch's float32 layer4 and fc weight and
                         rounded once to float32
   seeded-demo.cam.json  per row: the photo (Fixtures/images/demo/) and the class; per photo PyTorch's predicted class
+  upsample.npz          `map`, the first map above clipped at 0 and min-max scaled to [0, 1] as pytorch-grad-cam's
+                        scale_cam_image does, and `resized`, OpenCV's cv2.resize of it to 23 x 13 (width x height) with
+                        INTER_LINEAR, the bilinear upsampling vis_cam.py shows maps with (a small, odd size: every
+                        interpolation weight and both clamped edges occur, and the file stays 2 KB)
 
 The network is the seed res2net50-w14-s8 with its deterministic seeded weights (docs/seeded-weights.md), the module of
 make_fixtures.py (mmpretrain's Res2Net, same state-dict keys), in eval mode, float32, one thread; the photos go
@@ -24,6 +28,7 @@ import json
 import os
 import sys
 
+import cv2
 import numpy as np
 import torch
 
@@ -64,6 +69,10 @@ def main():
     with open(os.path.join(OUT, "seeded-demo.cam.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(collections.OrderedDict([("model", mdf.SEEDED_MODEL), ("photos", photos), ("rows", rows)]), f, indent=2)
         f.write("\n")
+    relu = np.maximum(maps[0], 0)
+    scaled = ((relu - relu.min()) / (relu.max() - relu.min())).astype(np.float32)
+    resized = cv2.resize(scaled, (23, 13), interpolation=cv2.INTER_LINEAR)
+    mf.save_npz(os.path.join(OUT, "upsample.npz"), collections.OrderedDict([("map", scaled), ("resized", resized)]))
     for r, m in zip(rows, maps):
         print("%-10s class %4d  CAM range [%.3f, %.3f]" % (r["file"], r["label"], m.min(), m.max()))
 
