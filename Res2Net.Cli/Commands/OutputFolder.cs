@@ -47,8 +47,14 @@ internal sealed class OutputFolder : IDisposable
         }
     }
 
-    /// <summary>The full path of <paramref name="name"/> (relative, '/' between parts) in the folder.</summary>
-    public string PathOf(string name) => Path.Combine(Root, name.Replace('/', Path.DirectorySeparatorChar));
+    /// <summary>The full path of <paramref name="name"/> (relative, '/' between parts) in the folder; never outside it.</summary>
+    public string PathOf(string name)
+    {
+        string path = Path.GetFullPath(Path.Combine(Root, name.Replace('/', Path.DirectorySeparatorChar)));
+        if (!path.StartsWith(Root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new CliException($"{name} would be written outside {Root}; an output name may not climb out of its folder.");
+        return path;
+    }
 
     /// <summary>Writes one file through <paramref name="write"/>; it is closed at once and renamed into place by <see cref="Commit"/>.</summary>
     public void Write(string name, Action<Stream> write)

@@ -238,5 +238,17 @@ public class BadInputTableTests : IDisposable
         yield return new("pictures", "cam on a folder",
             dir => ["cam", dir, "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Path.Combine(dir, "maps")],
             ["input {dir} is a folder; give image files"], "maps");
+        yield return new("pictures", "predict --out-dir with a tensor input",
+            dir => ["predict", Path.Combine(SeededCheckpoint.DemoDir, "bird.JPEG.tensor.npy"), "--model", W14, "--checkpoint", WrongCheckpoint,
+                "--out-dir", Path.Combine(dir, "shown")],
+            ["--out-dir draws on images; ", "bird.JPEG.tensor.npy is a tensor"], "shown");
+        yield return new("pictures", "predict --out-dir a file",
+            dir => ["predict", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", WrongCheckpoint,
+                "--out-dir", Write(dir, "shown", [1])],
+            ["--out-dir {dir}/shown is a file; give a folder"]);
+        yield return new("pictures", "test --show-wrong without --out-dir",
+            _ => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", SeededCheckpoint.DemoDir,
+                "--ann-file", Res2Net.Tests.Datasets.DatasetFixtures.AnnFile("seeded"), "--show-wrong"],
+            ["--show-wrong chooses which pictures --out-dir saves; give --out-dir DIR too"]);
     }
 }
