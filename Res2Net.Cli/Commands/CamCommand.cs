@@ -36,7 +36,7 @@ internal static class CamCommand
             Description =
                 "Folder for the results (created if needed), per image and class: NAME.cam.png, the map over the crop (clipped at 0, scaled to 0-1, " +
                 "upsampled bilinearly, viridis colours, half and half with the crop), and NAME.cam.npy, the raw map, float32 [H, W] at layer4's " +
-                "resolution; NAME is the image's file name without extension, followed by .LABEL when --class is given (NAME.cam.LABEL.png). " +
+                "resolution. NAME is the image's file name without extension; with --class the files are NAME.cam.LABEL.png and NAME.cam.LABEL.npy. " +
                 "Existing PNG and .npy files of those names are replaced; any other file only with --force.",
             DefaultValueFactory = _ => new DirectoryInfo("cam"),
         };

@@ -22,7 +22,6 @@ public static class PngEncoder
         ArgumentNullException.ThrowIfNull(image);
         var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         var rgb = image.Pixels;
-        // Row by row into the bitmap's own stride.
         int stride = bitmap.RowBytes;
         unsafe
         {

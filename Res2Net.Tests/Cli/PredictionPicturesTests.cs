@@ -89,6 +89,21 @@ public class PredictionPicturesTests : IDisposable
         }
     }
 
+    /// <summary>An annotation file may list an image twice (here with two labels): it is drawn once, for its first line that qualifies.</summary>
+    [Fact]
+    public void AnImageListedTwiceIsDrawnOnce()
+    {
+        string dir = TempDir();
+        string ann = Path.Combine(dir, "val.txt");
+        File.WriteAllText(ann, "dog.jpg 95\ndog.jpg 0\nbird.JPEG 95\n");   // 95 is the seeded network's top-1 for both photos
+        string output = Path.Combine(dir, "shown");
+        var (code, stdout, err) = CliTests.Run(["test", "--model", SeededCheckpoint.Model, "--checkpoint", SeededCheckpoint.Path,
+            "--data", SeededCheckpoint.DemoDir, "--ann-file", ann, "--out-dir", output, "--show-wrong"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(new[] { "dog.jpg.png" }, Directory.GetFiles(output).Select(Path.GetFileName));
+        Assert.Contains("pictures: 1 misclassified images drawn in", stdout);
+    }
+
     [Theory]
     [InlineData("dog.jpg", "dog.jpg.png")]
     [InlineData("val/n01/x.JPEG", "val/n01/x.JPEG.png")]
