@@ -33,6 +33,7 @@ public static class CliApp
             ConvertCommand.Create(stdout),
             BenchCommand.Create(stdout),
             TestCommand.Create(stdout, stderr),
+            CamCommand.Create(stdout),
         };
         var parse = root.Parse(args);
         if (UsageError.Find(parse) is { } usage)

@@ -4,6 +4,7 @@ using Res2Net.Models;
 using Res2Net.Runtime.Inference;
 using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Networks;
+using Res2Net.Runtime.Visualization;
 using Spectre.Console;
 
 namespace Res2Net.Cli.Commands;
@@ -44,10 +45,19 @@ internal static class PredictCommand
             HelpName = "INDEX",
         };
 
+        var outDir = new Option<DirectoryInfo?>("--out-dir")
+        {
+            HelpName = "DIR",
+            Description =
+                "Also save each image with its top-k classes and scores drawn on it (mmpretrain's show_dir) into this folder (created if needed), " +
+                "as NAME.png, NAME being the image's file name; text scales with the image, and images under 256 pixels a side are enlarged. " +
+                "Existing PNG files of those names are replaced; any other file only with --force. Not for .npy inputs.",
+        };
+
         var force = OutputOptions.Force();
         var command = new Command("predict", "Classify images (or preprocessed tensors) with a compiled network and print the top classes.")
         {
-            inputs, model, checkpoint, topk, json, saveLogits, features, outIndices, force,
+            inputs, model, checkpoint, topk, json, saveLogits, features, outIndices, outDir, force,
         };
         command.SetAction(parse =>
         {
@@ -76,6 +86,10 @@ internal static class PredictCommand
             if (featureDir != null) CheckFeatureNames(stems, items);
             using var featureWriter = featureDir == null ? null
                 : FeatureWriter.Prepare(featureDir, stems, indices.Select(i => info.Features[i].Name), replace, read, logitsPath);
+            var pictureDir = parse.GetValue(outDir);
+            if (pictureDir != null && inputFiles.FirstOrDefault(f => f.Extension.Equals(".npy", StringComparison.OrdinalIgnoreCase)) is { } tensorFile)
+                throw new CliException($"--out-dir draws on images; {tensorFile.FullName} is a tensor. Leave it out of this run.");
+            using var pictures = pictureDir == null ? null : PredictionPictures.Prepare(pictureDir, inputFiles.Select(f => f.Name), replace, read, logitsPath);
             var network = Res2NetModels.Create(info.Name);
             CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
 
@@ -106,8 +120,11 @@ internal static class PredictCommand
                 Npy.Write(logitsWriter.Stream, logits, new[] { items.Count, info.NumClasses });
                 logitsWriter.Complete();
             }
+            for (int i = 0; pictures != null && i < items.Count; i++)
+                PredictionPictures.Write(pictures, inputFiles[i].Name, inputFiles[i].FullName, PredictionPainter.Lines(predictions[i].TopK));
             featureWriter?.Commit();
             logitsWriter?.Commit();
+            pictures?.Commit();
             if (parse.GetValue(json)) WriteJson(stdout, names, predictions);
             else WriteTable(stdout, info, names, predictions);
             return 0;

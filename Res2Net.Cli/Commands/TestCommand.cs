@@ -45,13 +45,21 @@ internal static class TestCommand
             Description = "Flip test-time augmentation as mmpretrain's --tta: classify each image's crop and its left-right mirror " +
                           "(one batch, one decode) and average their softmax scores.",
         };
+        var outDir = new Option<DirectoryInfo?>("--out-dir")
+        {
+            HelpName = "DIR",
+            Description = "Also save each image with its ground truth and top-5 classes and scores drawn on it (mmpretrain's show_dir) into this folder " +
+                          "(created if needed), as PATH.png, PATH being the image's path below --data. Existing PNG files of those names are replaced; " +
+                          "any other file only with --force.",
+        };
+        var showWrong = new Option<bool>("--show-wrong") { Description = "With --out-dir: save only the images whose top-1 class is wrong." };
         var force = OutputOptions.Force();
 
         var command = new Command("test",
             "Evaluate a network on a labelled image set and print top-1 and top-5 accuracy as mmpretrain's tools/test.py does. " +
             "Images are decoded on another thread, ahead of the network; an image that cannot be read is reported and skipped.")
         {
-            model, checkpoint, data, annFile, batchSize, tta, output, force,
+            model, checkpoint, data, annFile, batchSize, tta, output, outDir, showWrong, force,
         };
         command.SetAction(parse =>
         {
@@ -68,6 +76,8 @@ internal static class TestCommand
                         .Concat(dataset.AnnotationFile is { } ann ? [ann] : [])
                         .Concat(dataset.Samples.Select(sample => sample.Path)))
                 : null;
+            using var pictures = TestPictures.Prepare(parse.GetValue(outDir), parse.GetValue(showWrong), dataset, info, parse.GetValue(force),
+                CheckpointLocator.InputPaths(info, parse.GetValue(checkpoint)), outPath);
             var loaded = CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
 
             var console = Terminal.For(stdout);
@@ -123,6 +133,7 @@ internal static class TestCommand
                 $"{result.ImagesPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} images/s ({result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
             stdout.WriteLine(result.FormatMetrics());
             if (outPath != null) WriteJson(outPath, info.Name, loaded.SourcePath, dataset, result, flip);
+            pictures?.Write(result, stdout);
             if (result.Evaluated == 0) throw new CliException($"none of the {result.Total} images could be decoded.");
             return 0;
         });

@@ -21,7 +21,7 @@ namespace Res2Net.Generator.Emitting
             "ModelName", "InputHeight", "InputWidth", "NumClasses", "ParamCount", "FlopCount", "ArenaFloats", "PackedFloats",
             "Description", "Bind", "ForwardImage", "CreateReplica", "All", "Create",
             // Members a network class inherits from CompiledNetwork and object.
-            "Packed", "Arena", "Info", "IsLoaded", "CheckpointSource", "Load", "Forward",
+            "Packed", "Arena", "Info", "IsLoaded", "CheckpointSource", "Load", "Forward", "ClassifierWeights",
             "ToString", "Equals", "ReferenceEquals", "GetHashCode", "GetType", "MemberwiseClone", "Finalize",
         };
 

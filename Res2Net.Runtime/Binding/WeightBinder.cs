@@ -55,9 +55,16 @@ public sealed unsafe class WeightBinder
         }
     }
 
+    /// <summary>
+    /// Where the last <see cref="Linear"/> layer (the classifier) was packed. Its weights are stored unchanged, so the
+    /// network can give them back (<see cref="Networks.CompiledNetwork.ClassifierWeights"/>) without keeping a copy.
+    /// </summary>
+    internal LinearRegion? Classifier { get; private set; }
+
     /// <summary>Copies a Linear layer's weight [out, in] (row-major, as the GEMV reads it) and bias.</summary>
     public void Linear(string module, int outFeatures, int inFeatures, int weights, int bias)
     {
+        Classifier = new LinearRegion(outFeatures, inFeatures, weights, bias);
         _tensors[module + ".weight"].Data.AsSpan(0, outFeatures * inFeatures).CopyTo(Region(weights, (long)outFeatures * inFeatures));
         _tensors[module + ".bias"].Data.AsSpan(0, outFeatures).CopyTo(Region(bias, outFeatures));
     }
@@ -71,3 +78,6 @@ public sealed unsafe class WeightBinder
         return new Span<float>(_packed + offset, (int)count);
     }
 }
+
+/// <summary>A Linear layer's place in the packed weights: <c>[Out, In]</c> row-major at <see cref="Weights"/>, <c>[Out]</c> at <see cref="Bias"/>.</summary>
+internal sealed record LinearRegion(int Out, int In, int Weights, int Bias);

@@ -15,11 +15,16 @@ public sealed record OutputKind(string Description, Func<byte[], long, bool> Rec
     /// <summary>NumPy's .npy: its magic string.</summary>
     public static readonly OutputKind Npy = new("a .npy array", (head, _) => head.AsSpan().StartsWith(IO.Npy.Magic));
 
+    /// <summary>PNG: its 8-byte signature.</summary>
+    public static readonly OutputKind Png = new("a PNG image", (head, _) => head.AsSpan().StartsWith(PngSignature));
+
     /// <summary>safetensors: a header size that fits the file, then JSON.</summary>
     public static readonly OutputKind Safetensors = new("a safetensors file", (head, length) => SafetensorsReader.LooksLikeSafetensors(head, length));
 
     /// <summary>An ONNX ModelProto as every writer serializes it: ir_version (field 1) first, then another ModelProto field.</summary>
     public static readonly OutputKind Onnx = new("an ONNX model", (head, _) => LooksLikeOnnx(head));
+
+    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     private static bool LooksLikeOnnx(ReadOnlySpan<byte> head)
     {

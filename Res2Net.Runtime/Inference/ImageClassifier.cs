@@ -22,7 +22,7 @@ namespace Res2Net.Runtime.Inference;
 /// A network runs one forward at a time (<see cref="CompiledNetwork.Forward(ReadOnlySpan{float}, int, Span{float}, FeatureCapture?)"/>
 /// takes a lock), so one classifier may be shared between threads; decoding runs in parallel.
 /// </remarks>
-public sealed class ImageClassifier
+public sealed partial class ImageClassifier
 {
     private readonly int _batchSize = DefaultBatchSize;
     private readonly int _decodeThreads = Environment.ProcessorCount;

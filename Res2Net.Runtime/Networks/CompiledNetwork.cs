@@ -25,6 +25,7 @@ public abstract unsafe class CompiledNetwork
     private CompiledNetwork[] _replicas = Array.Empty<CompiledNetwork>();
     private BatchJob? _job;
     private bool _isLoaded;
+    private LinearRegion? _classifier;
 
     /// <summary>
     /// Packed weights with BatchNorm folded in; the generated code adds literal offsets. Changes only under
@@ -97,7 +98,8 @@ public abstract unsafe class CompiledNetwork
             // buffer while the first still serves, and the old one is collected once swapped out.
             float[] next = IsLoaded ? AlignedBuffer.Allocate(_packedFloats) : _packed;
             float* start = AlignedBuffer.Start(next);
-            Bind(new WeightBinder(tensors, new Span<float>(start, _packedFloats)));
+            var binder = new WeightBinder(tensors, new Span<float>(start, _packedFloats));
+            Bind(binder);
             lock (_forwardLock)
             {
                 foreach (var network in _replicas.Prepend(this))
@@ -106,6 +108,7 @@ public abstract unsafe class CompiledNetwork
                     network.Packed = start;
                 }
                 CheckpointSource = source;
+                _classifier = binder.Classifier;
                 Volatile.Write(ref _isLoaded, true);
             }
         }
@@ -204,6 +207,26 @@ public abstract unsafe class CompiledNetwork
         Array.Copy(_replicas, replicas, _replicas.Length);
         for (int i = _replicas.Length; i < count; i++) replicas[i] = CreateReplica();
         _replicas = replicas;
+    }
+
+    /// <summary>
+    /// Row <paramref name="label"/> of the classifier's weight (<c>head.fc.weight[label, :]</c>, one value per layer4
+    /// channel) and its bias, as loaded: the Linear layer is packed unchanged, so this reads it back instead of keeping
+    /// a second copy. Class activation maps weigh layer4's channels with it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No weights are loaded.</exception>
+    public (float[] Weights, float Bias) ClassifierWeights(int label)
+    {
+        if (!IsLoaded) throw new InvalidOperationException($"{Info.Name}: no weights are loaded; call Load(checkpoint) first.");
+        if ((uint)label >= (uint)Info.NumClasses)
+            throw new ArgumentOutOfRangeException(nameof(label), label, $"{Info.Name} has classes 0 to {Info.NumClasses - 1}");
+        lock (_forwardLock)
+        {
+            // Under the lock a reload cannot swap the buffer out while the row is copied.
+            var fc = _classifier ?? throw new InvalidOperationException($"{Info.Name} has no Linear classifier");
+            var row = new ReadOnlySpan<float>(Packed + fc.Weights + (long)label * fc.In, fc.In).ToArray();
+            return (row, Packed[fc.Bias + label]);
+        }
     }
 
     /// <summary>Runs a batch and returns its logits, <c>batch × NumClasses</c>.</summary>

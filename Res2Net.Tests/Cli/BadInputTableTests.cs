@@ -32,7 +32,7 @@ public class BadInputTableTests : IDisposable
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
     public static readonly IReadOnlyList<BadInput> Rows =
-        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows()];
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -250,5 +250,36 @@ public class BadInputTableTests : IDisposable
             dir => ["test", "--model", W14, "--checkpoint", "http://127.0.0.1:1/a%1b%5b2Jb.pth", "--data", SeededCheckpoint.DemoDir,
                 "--ann-file", DatasetFixtures.AnnFile("seeded")],
             ["its file name holds control characters (a\\x1b[2Jb.pth)"]);
+    }
+
+    /// <summary>Bad choices for the pictures (cam, predict --out-dir, test --out-dir): the option and what it takes.</summary>
+    private static IEnumerable<BadInput> PictureRows()
+    {
+        static string[] Cam(string dir, params string[] options) =>
+            ["cam", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Path.Combine(dir, "maps"), .. options];
+        yield return new("pictures", "cam --class past the last class", dir => Cam(dir, "--class", "1000"),
+            ["--class 1000 is not a class: the network has classes 0 to 999"], "maps");
+        yield return new("pictures", "cam --class naming two classes", dir => Cam(dir, "--class", "crane"),
+            ["--class 'crane' names 2 classes: 134 (crane), 517 (crane); give the index"], "maps");
+        yield return new("pictures", "cam --class naming no class", dir => Cam(dir, "--class", "unicorn"),
+            ["--class 'unicorn' is neither a class index (0 to 999) nor a class name"], "maps");
+        yield return new("pictures", "cam --out a file",
+            dir => ["cam", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Write(dir, "maps", [1])],
+            ["--out {dir}/maps is a file; give a folder"]);
+        yield return new("pictures", "cam on a folder",
+            dir => ["cam", dir, "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Path.Combine(dir, "maps")],
+            ["input {dir} is a folder; give image files"], "maps");
+        yield return new("pictures", "predict --out-dir with a tensor input",
+            dir => ["predict", Path.Combine(SeededCheckpoint.DemoDir, "bird.JPEG.tensor.npy"), "--model", W14, "--checkpoint", WrongCheckpoint,
+                "--out-dir", Path.Combine(dir, "shown")],
+            ["--out-dir draws on images; ", "bird.JPEG.tensor.npy is a tensor"], "shown");
+        yield return new("pictures", "predict --out-dir a file",
+            dir => ["predict", Path.Combine(SeededCheckpoint.DemoDir, "dog.jpg"), "--model", W14, "--checkpoint", WrongCheckpoint,
+                "--out-dir", Write(dir, "shown", [1])],
+            ["--out-dir {dir}/shown is a file; give a folder"]);
+        yield return new("pictures", "test --show-wrong without --out-dir",
+            _ => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", SeededCheckpoint.DemoDir,
+                "--ann-file", Res2Net.Tests.Datasets.DatasetFixtures.AnnFile("seeded"), "--show-wrong"],
+            ["--show-wrong chooses which pictures --out-dir saves; give --out-dir DIR too"]);
     }
 }
