@@ -71,9 +71,6 @@ internal static class PredictCommand
             if (indices.Length == 0 || indices.Any(i => i is < 0 or > 4) || indices.Distinct().Count() != indices.Length)
                 throw new CliException($"--out-indices takes distinct values from 0 (stem) to 4 (layer4), got {string.Join(" ", indices)}.");
 
-            if (featureDir != null && File.Exists(featureDir.FullName))
-                throw new CliException($"--features {featureDir.FullName} is a file; give a folder (it is created if needed).");
-
             var stderr = parse.InvocationConfiguration.Error;
             // Inputs and outputs are checked against the network's description before the network itself is built.
             var info = ExportCommand.FindModel(parse.GetRequiredValue(model));
@@ -84,8 +81,11 @@ internal static class PredictCommand
             string? logitsPath = parse.GetValue(saveLogits) is { } logitsFile ? OutputPath.Check(logitsFile.FullName, OutputKind.Npy, replace, read) : null;
             var (items, stems) = ReadInputs(inputFiles, info, stderr);
             if (featureDir != null) CheckFeatureNames(stems, items);
-            using var featureWriter = featureDir == null ? null
-                : FeatureWriter.Prepare(featureDir, stems, indices.Select(i => info.Features[i].Name), replace, read, logitsPath);
+            string[] stages = indices.Select(i => info.Features[i].Name).ToArray();
+            using var featureFolder = featureDir == null ? null : OutputFolder.Prepare(featureDir, "--features",
+                stages.SelectMany(stage => stems.Select(stem => (FeatureFile(stem, stage), OutputKind.Npy))), replace, read);
+            if (featureFolder != null && logitsPath != null && stages.Any(stage => stems.Any(stem => OutputPath.SameFile(featureFolder.PathOf(FeatureFile(stem, stage)), logitsPath))))
+                throw new CliException($"--save-logits {logitsPath} is also a file that --features writes; give it another name.");
             var pictureDir = parse.GetValue(outDir);
             if (pictureDir != null && inputFiles.FirstOrDefault(f => f.Extension.Equals(".npy", StringComparison.OrdinalIgnoreCase)) is { } tensorFile)
                 throw new CliException($"--out-dir draws on images; {tensorFile.FullName} is a tensor. Leave it out of this run.");
@@ -104,7 +104,14 @@ internal static class PredictCommand
                 var output = classifier.Run(chunk, k, featureDir == null ? null : indices);
                 predictions.AddRange(output.Predictions);
                 output.Logits.CopyTo(logits, start * info.NumClasses);
-                featureWriter?.Write(start, output);
+                foreach (var map in featureFolder == null ? [] : output.Features)
+                {
+                    for (int i = 0; i < output.Count; i++)
+                    {
+                        featureFolder!.Write(FeatureFile(stems[start + i], map.Name),
+                            stream => Npy.Write(stream, map.ImageData(i).Span, new[] { 1, map.Shape[1], map.Shape[2], map.Shape[3] }));
+                    }
+                }
             }
 
             for (int i = 0; i < items.Count; i++)
@@ -122,7 +129,7 @@ internal static class PredictCommand
             }
             for (int i = 0; pictures != null && i < items.Count; i++)
                 PredictionPictures.Write(pictures, inputFiles[i].Name, inputFiles[i].FullName, PredictionPainter.Lines(predictions[i].TopK));
-            featureWriter?.Commit();
+            featureFolder?.Commit();
             logitsWriter?.Commit();
             pictures?.Commit();
             if (parse.GetValue(json)) WriteJson(stdout, names, predictions);
@@ -189,95 +196,10 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// Saves feature maps as NAME.STAGE.npy. Every file name is checked before the work (<see cref="Prepare"/>); files
-    /// are written beside their final names (<see cref="AtomicFileWriter"/>) and renamed only when every input has run,
-    /// so a failure (an image that does not decode, a full disk) leaves no half set behind, and the folder is removed
-    /// again if this run created it.
+    /// A feature map's file in the --features folder: NAME.STAGE.npy. They are checked before the work and renamed into
+    /// place only when every input has run (<see cref="OutputFolder"/>), so a failure leaves no half set behind.
     /// </summary>
-    private sealed class FeatureWriter : IDisposable
-    {
-        private readonly DirectoryInfo _directory;
-        private readonly List<string> _stems;
-        private readonly bool _createdDirectory;
-        private readonly List<AtomicFileWriter> _files = new();
-
-        private FeatureWriter(DirectoryInfo directory, List<string> stems, bool createdDirectory)
-        {
-            _directory = directory;
-            _stems = stems;
-            _createdDirectory = createdDirectory;
-        }
-
-        /// <summary>Creates the folder if needed and checks every file the run will write there.</summary>
-        public static FeatureWriter Prepare(DirectoryInfo directory, List<string> stems, IEnumerable<string> stages, bool force,
-            InputFiles inputs, string? logitsPath)
-        {
-            bool created = !Directory.Exists(directory.FullName);
-            try
-            {
-                Directory.CreateDirectory(directory.FullName);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new OutputFileException(directory.FullName, $"cannot create the --features folder: {e.Message}", e);
-            }
-            var writer = new FeatureWriter(directory, stems, created);
-            try
-            {
-                foreach (string stage in stages)
-                {
-                    foreach (string stem in stems)
-                    {
-                        string path = OutputPath.Check(writer.PathOf(stem, stage), OutputKind.Npy, force, inputs);
-                        if (logitsPath != null && OutputPath.SameFile(path, logitsPath))
-                            throw new CliException($"--save-logits {logitsPath} is also a file that --features writes; give it another name.");
-                    }
-                }
-                return writer;
-            }
-            catch
-            {
-                writer.Dispose();
-                throw;
-            }
-        }
-
-        public void Write(int start, ClassifierOutput output)
-        {
-            foreach (var map in output.Features)
-            {
-                for (int i = 0; i < output.Count; i++)
-                {
-                    var file = AtomicFileWriter.Create(PathOf(_stems[start + i], map.Name));
-                    _files.Add(file);
-                    Npy.Write(file.Stream, map.ImageData(i).Span, new[] { 1, map.Shape[1], map.Shape[2], map.Shape[3] });
-                    file.Complete(); // closed now: thousands of inputs must not hold thousands of open files
-                }
-            }
-        }
-
-        public void Commit()
-        {
-            foreach (var file in _files) file.Commit();
-        }
-
-        /// <summary>Deletes what was not committed, and the folder if this run created it and it is still empty.</summary>
-        public void Dispose()
-        {
-            foreach (var file in _files) file.Dispose();
-            _files.Clear();
-            if (!_createdDirectory) return;
-            try
-            {
-                if (!Directory.EnumerateFileSystemEntries(_directory.FullName).Any()) Directory.Delete(_directory.FullName);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        private string PathOf(string stem, string stage) => Path.Combine(_directory.FullName, $"{stem}.{stage}.npy");
-    }
+    private static string FeatureFile(string stem, string stage) => $"{stem}.{stage}.npy";
 
     private static void WriteJson(TextWriter stdout, List<string> names, List<Prediction> predictions)
     {
