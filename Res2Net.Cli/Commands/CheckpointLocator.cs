@@ -122,7 +122,7 @@ internal static partial class CheckpointLocator
     /// <exception cref="CliException">The URL is not http(s), or ends in no file name.</exception>
     private static string UrlCachePath(string url, PretrainedOptions options)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+        if (!CheckpointCache.TryHttpUri(url, out _))
             throw new CliException($"checkpoint URL {DisplayText.Escape(url)}: only http:// and https:// URLs are fetched; give a file or an http(s) URL.");
         string name;
         try

@@ -65,6 +65,9 @@ namespace Res2Net.Generator.Emitting
             return sb.ToString();
         }
 
+        /// <summary>Text from a spec shown in a diagnostic message: quoted, with unsafe characters as <c>\uXXXX</c> (as in a comment).</summary>
+        public static string Quoted(string value) => "\"" + CommentText(value) + "\"";
+
         /// <summary>
         /// A type name the parser has already checked (<see cref="IsPlainIdentifier"/>); anything else here is a bug
         /// in the generator, so it stops the generator rather than writing the text into the code.
@@ -150,18 +153,6 @@ namespace Res2Net.Generator.Emitting
                 if (Unsafe(value, i)) return i;
             }
             return -1;
-        }
-
-        /// <summary>Text from a spec shown in a diagnostic message: quoted, with unsafe characters as <c>\uXXXX</c>.</summary>
-        public static string Quoted(string value)
-        {
-            var sb = new StringBuilder(value.Length + 2).Append('"');
-            for (int i = 0; i < value.Length; i++)
-            {
-                if (Unsafe(value, i)) AppendEscape(sb, value[i]);
-                else sb.Append(value[i]);
-            }
-            return sb.Append('"').ToString();
         }
 
         private static void AppendEscape(StringBuilder sb, char c) =>

@@ -86,7 +86,7 @@ public static partial class CheckpointCache
     /// True when <paramref name="url"/> is an absolute http:// or https:// URL with a host: the only kind a download
     /// base, a checkpoint URL or a redirect may be (never file://, ftp:// or a relative path).
     /// </summary>
-    internal static bool TryHttpUri(string url, out Uri uri)
+    public static bool TryHttpUri(string url, out Uri uri)
     {
         if (Uri.TryCreate(url, UriKind.Absolute, out uri!) && IsHttp(uri)) return true;
         uri = null!;

@@ -16,9 +16,9 @@ internal readonly record struct ImageHeader(string Format, long Width, long Heig
     /// <summary>The declared size, or null when the file is neither a PNG nor a BMP with a readable header.</summary>
     public static ImageHeader? Read(ReadOnlySpan<byte> f)
     {
-        // PNG: the signature, then IHDR's length and type, then big-endian width and height.
-        if (PngStructure.IsPng(f) && f.Length >= 24 && f[12..16].SequenceEqual("IHDR"u8))
-            return new("PNG", BinaryPrimitives.ReadUInt32BigEndian(f[16..]), BinaryPrimitives.ReadUInt32BigEndian(f[20..]), 1_000_000);
+        // PNG: IHDR starts with the big-endian width and height.
+        if (PngStructure.IsPng(f) && PngStructure.FirstChunk(f, "IHDR"u8) is { Length: >= 8 } ihdr)
+            return new("PNG", BinaryPrimitives.ReadUInt32BigEndian(ihdr), BinaryPrimitives.ReadUInt32BigEndian(ihdr[4..]), 1_000_000);
         // BMP with a BITMAPINFOHEADER or later: signed little-endian width and height (negative height: top-down rows).
         if (f.Length >= 26 && f[0] == 'B' && f[1] == 'M' && BinaryPrimitives.ReadUInt32LittleEndian(f[14..]) >= 40)
             return new("BMP", BinaryPrimitives.ReadInt32LittleEndian(f[18..]), Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(f[22..])), 65535);
