@@ -31,6 +31,7 @@ public static class CliApp
             InfoCommand.Create(stdout),
             ExportCommand.Create(stdout),
             ConvertCommand.Create(stdout),
+            InspectCommand.Create(stdout),
             BenchCommand.Create(stdout),
             TestCommand.Create(stdout, stderr),
             CamCommand.Create(stdout),

@@ -6,12 +6,15 @@ namespace Res2Net.Runtime.Binding;
 /// <summary>
 /// The key layout a checkpoint was found in, as <see cref="KeyLayout.Detect"/> recognised it.
 /// </summary>
-/// <param name="Name"><see cref="KeyLayout.Mmpretrain"/>, <see cref="KeyLayout.Official"/> or <see cref="KeyLayout.Unknown"/>.</param>
+/// <param name="Name"><see cref="KeyLayout.Mmpretrain"/>, <see cref="KeyLayout.Official"/> (timm's names are the same) or <see cref="KeyLayout.Unknown"/>.</param>
 /// <param name="ModulePrefix">Every key carried DataParallel's <c>module.</c> prefix.</param>
 /// <param name="DeepStem">Official layout with the v1b deep stem (<c>conv1.0</c> ... <c>conv1.6</c>, <c>bn1</c>).</param>
 public sealed record KeyLayoutInfo(string Name, bool ModulePrefix, bool DeepStem)
 {
-    /// <summary>For messages: <c>official (deep stem, module. prefix)</c>.</summary>
+    /// <summary>
+    /// For messages: <c>official/timm (deep stem conv1.0-6, module. prefix)</c>. The official Res2Net code and timm name
+    /// every tensor alike (timm's Res2Net is a port of it), so the names cannot tell them apart and need not.
+    /// </summary>
     public string Description
     {
         get
@@ -19,7 +22,8 @@ public sealed record KeyLayoutInfo(string Name, bool ModulePrefix, bool DeepStem
             var notes = new List<string>();
             if (DeepStem) notes.Add("deep stem conv1.0-6");
             if (ModulePrefix) notes.Add("module. prefix");
-            return notes.Count == 0 ? Name : $"{Name} ({string.Join(", ", notes)})";
+            string name = Name == KeyLayout.Official ? "official/timm" : Name;
+            return notes.Count == 0 ? name : $"{name} ({string.Join(", ", notes)})";
         }
     }
 
@@ -32,7 +36,7 @@ public sealed record KeyLayoutInfo(string Name, bool ModulePrefix, bool DeepStem
 /// what generated networks bind:
 /// <list type="bullet">
 /// <item>a <c>module.</c> prefix on every key (saved from <c>nn.DataParallel</c>) is dropped;</item>
-/// <item>the official Res2Net layout (no prefix, classifier <c>fc.</c>) gains <c>backbone.</c> / <c>head.</c>, and its
+/// <item>the official Res2Net layout, which timm's Res2Net shares (no prefix, classifier <c>fc.</c>), gains <c>backbone.</c> / <c>head.</c>, and its
 /// v1b deep stem is renamed: <c>conv1.0</c>→<c>stem.0.conv</c>, <c>conv1.1</c>→<c>stem.0.bn</c>, <c>conv1.3</c>→<c>stem.1.conv</c>,
 /// <c>conv1.4</c>→<c>stem.1.bn</c>, <c>conv1.6</c>→<c>stem.2.conv</c>, <c>bn1</c>→<c>stem.2.bn</c>.</item>
 /// </list>
@@ -94,6 +98,35 @@ public static class KeyLayout
                 if (k.StartsWith(from, StringComparison.Ordinal)) return "backbone." + to + k[from.Length..];
         }
         return "backbone." + k;
+    }
+
+    /// <summary>
+    /// The name an mmpretrain key has in <paramref name="layout"/>: the inverse of <see cref="ToMmpretrainKey"/>, so that a
+    /// message about a tensor the checkpoint lacks names it as the file would (<c>conv1.0.weight</c>, not
+    /// <c>backbone.stem.0.conv.weight</c>, in a timm checkpoint).
+    /// </summary>
+    public static string ToLayoutKey(string mmpretrainKey, KeyLayoutInfo layout)
+    {
+        ArgumentNullException.ThrowIfNull(mmpretrainKey);
+        ArgumentNullException.ThrowIfNull(layout);
+        string k = mmpretrainKey;
+        if (layout.Name == Official)
+        {
+            if (k.StartsWith("head.", StringComparison.Ordinal)) k = k["head.".Length..];
+            else if (k.StartsWith("backbone.", StringComparison.Ordinal))
+            {
+                k = k["backbone.".Length..];
+                foreach (var (official, mmpretrain) in DeepStem)
+                {
+                    if (k.StartsWith(mmpretrain, StringComparison.Ordinal))
+                    {
+                        k = official + k[mmpretrain.Length..];
+                        break;
+                    }
+                }
+            }
+        }
+        return layout.ModulePrefix ? ModulePrefix + k : k;
     }
 
     /// <summary>

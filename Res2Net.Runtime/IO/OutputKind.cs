@@ -1,5 +1,6 @@
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Export;
+using Res2Net.Runtime.Networks;
 
 namespace Res2Net.Runtime.IO;
 
@@ -20,6 +21,9 @@ public sealed record OutputKind(string Description, Func<byte[], long, bool> Rec
 
     /// <summary>safetensors: a header size that fits the file, then JSON.</summary>
     public static readonly OutputKind Safetensors = new("a safetensors file", (head, length) => SafetensorsReader.LooksLikeSafetensors(head, length));
+
+    /// <summary>A network spec (<c>networks/*.json</c>): a JSON object that names <c>name</c> and <c>base_width</c> first.</summary>
+    public static readonly OutputKind NetworkSpec = new("a network spec (JSON with \"name\" and \"base_width\")", NetworkSpecFile.LooksLikeSpec);
 
     /// <summary>An ONNX ModelProto as every writer serializes it: ir_version (field 1) first, then another ModelProto field.</summary>
     public static readonly OutputKind Onnx = new("an ONNX model", (head, _) => LooksLikeOnnx(head));

@@ -39,7 +39,7 @@ public class ConvertCommandTests
         Assert.Equal(0, code);
         Assert.Contains("PyTorch legacy (torch < 1.6)", stdout);
         Assert.Contains("wrapper  none", stdout);
-        Assert.Contains("layout   official", stdout);
+        Assert.Contains("layout   official/timm", stdout);
         Assert.Contains("182 (Float32 152, Int64 30)", stdout);
         Assert.Contains("kept as in the input", stdout);
         using (var file = CheckpointFile.Open(output))
@@ -61,7 +61,7 @@ public class ConvertCommandTests
 
         Assert.Equal(0, code);
         Assert.Contains("wrapper  model", stdout);
-        Assert.Contains("official (deep stem conv1.0-6, module. prefix)", stdout);
+        Assert.Contains("official/timm (deep stem conv1.0-6, module. prefix)", stdout);
         Assert.Contains("renamed to mmpretrain's layout", stdout);
         var converted = CheckpointReader.Read(output);
         Assert.Equal(CheckpointReader.Read(Fixtures.Path("tiny-deep.pth")).Keys, converted.Keys);
@@ -95,7 +95,7 @@ public class ConvertCommandTests
         var stderr = new StringWriter();
         var result = CheckpointLocator.Load(network, new FileInfo(Samples.Path("tiny-deep.official.safetensors")), stderr);
         Assert.Equal(CheckpointFormat.Safetensors, result.Format);
-        Assert.Contains("(safetensors, wrapper 'none', layout official (deep stem conv1.0-6), 164 tensors)", stderr.ToString());
+        Assert.Contains("(safetensors, wrapper 'none', layout official/timm (deep stem conv1.0-6), 164 tensors)", stderr.ToString());
     }
 
     [Fact]

@@ -16,10 +16,10 @@ public class FormatEquivalenceTests
     public static TheoryData<string, string, CheckpointFormat, string, string> Files => new()
     {
         { "tiny-plain", Fixtures.Path("tiny-plain.pth"), CheckpointFormat.TorchZip, "state_dict", "mmpretrain" },
-        { "tiny-plain", Samples.Path("tiny-plain.official.legacy.pth"), CheckpointFormat.TorchLegacy, "none", "official" },
+        { "tiny-plain", Samples.Path("tiny-plain.official.legacy.pth"), CheckpointFormat.TorchLegacy, "none", "official/timm" },
         { "tiny-deep", Fixtures.Path("tiny-deep.pth"), CheckpointFormat.TorchZip, "state_dict", "mmpretrain" },
-        { "tiny-deep", Samples.Path("tiny-deep.official-module.legacy.pth"), CheckpointFormat.TorchLegacy, "model", "official (deep stem conv1.0-6, module. prefix)" },
-        { "tiny-deep", Samples.Path("tiny-deep.official.safetensors"), CheckpointFormat.Safetensors, "none", "official (deep stem conv1.0-6)" },
+        { "tiny-deep", Samples.Path("tiny-deep.official-module.legacy.pth"), CheckpointFormat.TorchLegacy, "model", "official/timm (deep stem conv1.0-6, module. prefix)" },
+        { "tiny-deep", Samples.Path("tiny-deep.official.safetensors"), CheckpointFormat.Safetensors, "none", "official/timm (deep stem conv1.0-6)" },
     };
 
     private static float[] Logits(string network, Func<CompiledNetwork, CheckpointLoadResult?> load)

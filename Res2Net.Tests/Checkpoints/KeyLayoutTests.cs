@@ -39,6 +39,10 @@ public class KeyLayoutTests
         Assert.Equal(mmpretrain, KeyLayout.ToMmpretrainKey(official, layout));
         var withModule = layout with { ModulePrefix = true };
         Assert.Equal(mmpretrain, KeyLayout.ToMmpretrainKey("module." + official, withModule));
+        // And back, so that messages about a tensor the file lacks name it as the file would.
+        Assert.Equal(official, KeyLayout.ToLayoutKey(mmpretrain, layout));
+        Assert.Equal("module." + official, KeyLayout.ToLayoutKey(mmpretrain, withModule));
+        Assert.Equal(mmpretrain, KeyLayout.ToLayoutKey(mmpretrain, new KeyLayoutInfo(KeyLayout.Mmpretrain, false, false)));
     }
 
     [Fact]
@@ -47,7 +51,13 @@ public class KeyLayoutTests
         var layout = new KeyLayoutInfo(KeyLayout.Official, false, false);
         Assert.Equal("backbone.bn1.weight", KeyLayout.ToMmpretrainKey("bn1.weight", layout));
         Assert.Equal("backbone.conv1.weight", KeyLayout.ToMmpretrainKey("conv1.weight", layout));
+        Assert.Equal("bn1.weight", KeyLayout.ToLayoutKey("backbone.bn1.weight", layout));
     }
+
+    [Fact]
+    public void TheOfficialLayoutIsReportedAsTimmsToo() =>
+        // timm's Res2Net is a port of the official code and names every tensor alike: one layout, named for both.
+        Assert.Equal("official/timm (deep stem conv1.0-6)", KeyLayout.Detect(["conv1.0.weight", "layer1.0.convs.0.weight", "fc.weight"]).Description);
 
     [Fact]
     public void KeysThatCollideAfterMappingAreAnError()

@@ -1,5 +1,6 @@
 using System.Text;
 using Res2Net.Cli;
+using Res2Net.Runtime.Checkpoints;
 using Res2Net.Tests.Checkpoints;
 using Res2Net.Tests.Datasets;
 using Xunit;
@@ -32,7 +33,7 @@ public class BadInputTableTests : IDisposable
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
     public static readonly IReadOnlyList<BadInput> Rows =
-        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows()];
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows(), .. InspectRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -128,6 +129,7 @@ public class BadInputTableTests : IDisposable
         yield return SyntaxRow("test --bogus", "test", dir => ["test", "--model", W14, "--data", dir, "--bogus"], unknown);
         yield return SyntaxRow("info --bogus", "info", _ => ["info", "--bogus"], unknown);
         yield return SyntaxRow("convert --bogus", "convert", dir => ["convert", WrongCheckpoint, "--bogus"], unknown);
+        yield return SyntaxRow("inspect --bogus", "inspect", dir => ["inspect", WrongCheckpoint, "--bogus"], unknown);
         yield return SyntaxRow("export --bogus", "export", dir => ["export", "--model", W14, "--out", Path.Combine(dir, "m.onnx"), "--bogus"], unknown);
         yield return SyntaxRow("bench --bogus", "bench", _ => ["bench", "--model", W14, "--bogus"], unknown);
         // After "--" a token is a file however it starts (POSIX): this one then fails as a missing input, without usage.
@@ -186,6 +188,7 @@ public class BadInputTableTests : IDisposable
         static string Folder(string dir, string name) => Directory.CreateDirectory(Path.Combine(dir, name)).FullName;
         static string[] Expected(string name) => [$"{{dir}}/{name}: is a folder; give a file name"];
         yield return new("output", "convert to a folder", dir => ["convert", WrongCheckpoint, Folder(dir, "out.safetensors")], Expected("out.safetensors"));
+        yield return new("output", "inspect --spec to a folder", dir => ["inspect", WrongCheckpoint, "--spec", Folder(dir, "spec.json")], Expected("spec.json"));
         yield return new("output", "export to a folder",
             dir => ["export", "--model", W14, "--checkpoint", WrongCheckpoint, "--out", Folder(dir, "model.onnx")], Expected("model.onnx"));
         yield return new("output", "predict --save-logits to a folder",
@@ -281,5 +284,46 @@ public class BadInputTableTests : IDisposable
             _ => ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", SeededCheckpoint.DemoDir,
                 "--ann-file", Res2Net.Tests.Datasets.DatasetFixtures.AnnFile("seeded"), "--show-wrong"],
             ["--show-wrong chooses which pictures --out-dir saves; give --out-dir DIR too"]);
+    }
+    /// <summary>
+    /// <c>res2net inspect</c> on what is not a checkpoint, not a Res2Net, or cut short, and on values a spec cannot take:
+    /// the file and the first thing wrong are named, and no spec is written.
+    /// </summary>
+    private static IEnumerable<BadInput> InspectRows()
+    {
+        static string[] Inspect(string dir, string checkpoint, params string[] options) => ["inspect", checkpoint, "--spec", Path.Combine(dir, "spec.json"), .. options];
+        static string Cut(string dir, string name)
+        {
+            byte[] file = File.ReadAllBytes(InspectFixtures.Path(name));
+            return Write(dir, name, file[..(file.Length / 2)]);
+        }
+        static string Backbone(string dir)
+        {
+            // A Res2Net without its head, as detection and segmentation code saves backbones.
+            using var file = CheckpointFile.Open(InspectFixtures.Case("b1211-d-w1-s8.timm.pth").Path);
+            string path = Path.Combine(dir, "backbone.safetensors");
+            SafetensorsWriter.Write(path, file.StateDict.Tensors.Where(t => !t.Name.StartsWith("fc.", StringComparison.Ordinal)));
+            return path;
+        }
+        const string Spec = "spec.json";
+        yield return new("inspect", "not a checkpoint", dir => Inspect(dir, Write(dir, "notes.txt", "hello\n"u8.ToArray())),
+            ["{dir}/notes.txt: not a checkpoint this reader knows: the file starts with bytes 68656c6c6f0a"], Spec);
+        yield return new("inspect", "a ResNet, not a Res2Net", dir => Inspect(dir, InspectFixtures.Path("resnet-bottleneck.pth")),
+            ["resnet-bottleneck.pth: not a Res2Net this project compiles: 'layer1.0.conv2.weight' [2, 2, 3, 3] is a ResNet Bottleneck's 3×3 conv"], Spec);
+        yield return new("inspect", "a backbone without its classifier", dir => Inspect(dir, Backbone(dir)),
+            ["{dir}/backbone.safetensors: not a Res2Net this project compiles: it has no classifier 'fc.weight': it is the backbone of a res2net blocks [1, 2, 1, 1] w1 s8"], Spec);
+        yield return new("inspect", "a truncated zip", dir => Inspect(dir, Cut(dir, "r50-plain-w1-s4.mmpretrain.pth")),
+            ["{dir}/r50-plain-w1-s4.mmpretrain.pth: corrupt or truncated zip archive"], Spec);
+        yield return new("inspect", "a truncated legacy file", dir => Inspect(dir, Cut(dir, "r101-v1b-w1-s2.official.pth")),
+            ["{dir}/r101-v1b-w1-s2.official.pth: legacy storage", "the file is truncated or corrupt"], Spec);
+        yield return new("inspect", "a truncated safetensors file", dir => Inspect(dir, Cut(dir, "r152-plain-w1-s3.timm.safetensors")),
+            ["{dir}/r152-plain-w1-s3.timm.safetensors: safetensors tensor", "the file is truncated or corrupt"], Spec);
+        yield return new("inspect", "a missing checkpoint", dir => Inspect(dir, Path.Combine(dir, "none.pth")), ["checkpoint {dir}/none.pth does not exist"], Spec);
+        yield return new("inspect", "--input-size below the total stride", dir => Inspect(dir, WrongCheckpoint, "--input-size", "16"),
+            ["--input-size takes 32 to 8192 pixels", "got 16"], Spec);
+        yield return new("inspect", "--name with a line break", dir => Inspect(dir, WrongCheckpoint, "--name", "a\nb"),
+            ["--name a\\nb: a spec's name has no control characters, line breaks or bidirectional controls"], Spec);
+        yield return new("inspect", "--spec not a .json file", dir => ["inspect", WrongCheckpoint, "--spec", Path.Combine(dir, "spec.txt")],
+            ["--spec must name a .json file (the generator compiles networks/*.json), got spec.txt"], "spec.txt");
     }
 }
