@@ -60,7 +60,7 @@ public interface IDirectConvLayer : IConvLayer
     static abstract int FiveVectorTiles { get; }
 }
 
-/// <summary>A conv the generator scheduled on the GEMM micro-kernel (<see cref="GemmConv"/>), for one vector width.</summary>
+/// <summary>A conv the generator scheduled on the GEMM micro-kernel (<see cref="Kernels.Gemm"/>), for one vector width.</summary>
 public interface IGemmConvLayer : IConvLayer
 {
     /// <summary>How B (input channels × kernel taps by output pixels) is made.</summary>
