@@ -107,11 +107,13 @@ namespace Res2Net.Generator
             w.Line("/// <summary>The machine's vector width, read once: the forward scheduled for it is the one that runs.</summary>");
             w.Line("private static readonly bool s_avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;");
             w.Line();
+            w.Line("/// <inheritdoc/>");
             w.Open("protected override void ForwardImage(float* input, float* logits, FeatureCapture? features, int image)");
             w.Line("if (s_avx512) ForwardAvx512(input, logits, features, image);");
             w.Line("else ForwardAvx2(input, logits, features, image);");
             w.Close();
             w.Line();
+            w.Line("/// <inheritdoc/>");
             w.Open("protected override void RunLayer(int index, float* input, float* logits)");
             w.Open("switch (index)");
             for (int i = 0; i < program.Layers.Count; i++)

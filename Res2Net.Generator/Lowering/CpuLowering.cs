@@ -95,8 +95,15 @@ namespace Res2Net.Generator.Lowering
                     int rows = (shape.OutChannels + ConvScheduler.RowBlock - 1) / ConvScheduler.RowBlock * ConvScheduler.RowBlock;
                     int weights = Reserve((long)rows * shape.Depth);
                     int bias = Reserve(rows);
-                    return new CpuConv(node, method, shape, operands.ToEquatableArray(), weights, bias,
-                        ConvScheduler.Schedule(shape, Isa.Avx512), ConvScheduler.Schedule(shape, Isa.Avx2));
+                    var avx512 = ConvScheduler.Schedule(shape, Isa.Avx512);
+                    var avx2 = ConvScheduler.Schedule(shape, Isa.Avx2);
+                    foreach (var schedule in new[] { avx512, avx2 })
+                    {
+                        // The kernels allocate these as float arrays: a spec whose scratch no array can hold is refused here.
+                        PlanTooLargeException.Fit(schedule.SharedScratchFloats, $"{node.Module}'s gathered input");
+                        PlanTooLargeException.Fit(schedule.ThreadScratchFloats, $"{node.Module}'s padded input planes");
+                    }
+                    return new CpuConv(node, method, shape, operands.ToEquatableArray(), weights, bias, avx512, avx2);
                 case OpKind.MaxPool:
                 case OpKind.AvgPool:
                     return new CpuPool(node, method, x.Channels, x.Height, x.Width, y.Height, y.Width, Operand(node.Input), Operand(node.Output));
