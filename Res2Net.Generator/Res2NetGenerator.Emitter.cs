@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using Res2Net.Generator.Emitting;
 using Res2Net.Generator.Graph;
-using Res2Net.Generator.Lowering;
+using Res2Net.Generator.Lowering.Cpu;
 using Res2Net.Generator.Model;
 using static Res2Net.Generator.Emitting.CSharpText;
 

@@ -244,7 +244,7 @@ namespace Res2Net.Generator
                 // A spec is valid only if it can be planned: every shape, offset and count must fit the types the
                 // emitted code and the runtime use. Planning takes milliseconds, so it is tried here, where the
                 // JSON locations are known, and the spec is refused with RN0012 instead of reaching the emitter.
-                Lowering.CpuProgram plan;
+                Lowering.Cpu.CpuProgram plan;
                 try
                 {
                     plan = Plan(spec);

@@ -1,6 +1,6 @@
 using System;
 using System.Globalization;
-using Res2Net.Generator.Lowering;
+using Res2Net.Generator.Lowering.Cpu;
 using Res2Net.Generator.Model;
 using Res2Net.Generator.Planning;
 

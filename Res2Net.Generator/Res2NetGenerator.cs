@@ -15,7 +15,7 @@ namespace Res2Net.Generator
     /// Compiles Res2Net network specs (<c>AdditionalFiles</c> ending in <c>.json</c>) into classes whose
     /// forward pass is unrolled, shape-specialized C#. The stages are one partial class each:
     /// <c>.Parser.cs</c> (JSON → <see cref="NetworkSpec"/>), <c>.Planner.cs</c> (spec → graph → passes → placement → CPU
-    /// lowering, a <see cref="Lowering.CpuProgram"/>), <c>.Emitter.cs</c> (the network file) and <c>.Tables.cs</c> (its
+    /// lowering, a <see cref="Lowering.Cpu.CpuProgram"/>), <c>.Emitter.cs</c> (the network file) and <c>.Tables.cs</c> (its
     /// tables file and the registry).
     /// </summary>
     [Generator(LanguageNames.CSharp)]
@@ -71,7 +71,7 @@ namespace Res2Net.Generator
             });
 
             // Lower each unique spec to a plan and emit its class; a plan equal to the last build's is not re-emitted.
-            IncrementalValuesProvider<Lowering.CpuProgram> plans = unique
+            IncrementalValuesProvider<Lowering.Cpu.CpuProgram> plans = unique
                 .SelectMany(static (u, _) => u.Unique)
                 .Select(static (spec, ct) => Plan(spec))
                 .WithTrackingName(TrackingNames.Plan);

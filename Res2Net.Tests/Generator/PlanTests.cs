@@ -39,9 +39,9 @@ public class PlanTests
     [Fact]
     public void ScheduleEnumsMatchTheRuntimeContract()
     {
-        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.ThreadSplit>(), Enum.GetNames<Res2Net.Generator.Lowering.ThreadSplit>());
-        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.GemmInput>(), Enum.GetNames<Res2Net.Generator.Lowering.GemmInput>());
-        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.GemmRemainder>(), Enum.GetNames<Res2Net.Generator.Lowering.GemmRemainder>());
+        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.ThreadSplit>(), Enum.GetNames<Res2Net.Generator.Lowering.Cpu.ThreadSplit>());
+        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.GemmInput>(), Enum.GetNames<Res2Net.Generator.Lowering.Cpu.GemmInput>());
+        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.GemmRemainder>(), Enum.GetNames<Res2Net.Generator.Lowering.Cpu.GemmRemainder>());
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.CodeAnalysis.Text;
 using Res2Net.Generator;
 using Res2Net.Generator.Graph;
-using Res2Net.Generator.Lowering;
+using Res2Net.Generator.Lowering.Cpu;
 using Res2Net.Generator.Passes;
 using Xunit;
 

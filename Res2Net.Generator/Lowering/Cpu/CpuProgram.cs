@@ -2,7 +2,7 @@ using Res2Net.Generator.Graph;
 using Res2Net.Generator.Model;
 using Res2Net.Generator.Passes;
 
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// A spec compiled for the CPU: the graph PyTorch runs (<see cref="Source"/>, for the exporter), the graph after the
@@ -29,7 +29,7 @@ namespace Res2Net.Generator.Lowering
     internal sealed record BufferName(int Value, string Name, int Offset, int Channels, int Height, int Width, string FirstWriter, string LastReader);
 }
 
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>A stage output <c>extract_feat</c> returns, copied out of <see cref="Source"/> right after layer <see cref="AfterLayer"/>.</summary>
     internal sealed record CpuTap(int Index, string Name, int AfterLayer, Operand Source, int Channels, int Height, int Width);

@@ -1,4 +1,4 @@
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     internal enum ConvAlgorithm
     {

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// Chooses, for one conv signature and one vector width, the algorithm, the tiles, B's making and packing and the axis

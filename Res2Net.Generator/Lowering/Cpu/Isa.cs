@@ -1,4 +1,4 @@
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// A vector width the CPU forward is scheduled for. Both are scheduled at generation time; which one runs is the one

@@ -6,7 +6,7 @@ using Res2Net.Generator.Model;
 using Res2Net.Generator.Passes;
 using Res2Net.Generator.Planning;
 
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// The graph after the passes → CPU layers: each fused conv with its signature, its operands in the arena, its place in
@@ -121,8 +121,8 @@ namespace Res2Net.Generator.Lowering
         private Operand Operand(int value)
         {
             var (buffer, channel) = _graph.Root(value);
-            if (buffer.Id == _graph.Input) return Lowering.Operand.Image;
-            if (buffer.Id == _graph.Logits) return Lowering.Operand.Logits;
+            if (buffer.Id == _graph.Input) return Cpu.Operand.Image;
+            if (buffer.Id == _graph.Logits) return Cpu.Operand.Logits;
             int within = PlanTooLargeException.Fit((long)channel * buffer.Height * buffer.Width, "a split's offset");
             return new Operand(OperandKind.Arena, buffer.Id, _placement.Offsets[value], within, _labels.TryGetValue(value, out var label) ? label : "");
         }

@@ -1,4 +1,4 @@
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// A fused conv's signature: what the kernel needs to know at compile time. Two layers with equal signatures share one

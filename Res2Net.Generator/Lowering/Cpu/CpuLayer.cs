@@ -1,7 +1,7 @@
 using Res2Net.Generator.Graph;
 using Res2Net.Generator.Model;
 
-namespace Res2Net.Generator.Lowering
+namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// Where a CPU layer reads or writes: the caller's image or logits, or an arena buffer at an offset (floats). A view
