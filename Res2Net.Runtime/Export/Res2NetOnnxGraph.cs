@@ -1,3 +1,4 @@
+using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Networks;
 
@@ -67,7 +68,7 @@ internal sealed class Res2NetOnnxGraph
                 case "BatchNorm":
                     string[] parts = { "weight", "bias", "running_mean", "running_var" };
                     var names = parts.Select(part => _g.Initializer($"{node.Key}.{part}", Shape($"{node.Key}.{part}"), Data($"{node.Key}.{part}"))).ToArray();
-                    values[node.Outputs[0]] = _g.BatchNormalization(In(node.Inputs[0]), name, names[0], names[1], names[2], names[3], OnnxExporter.BatchNormEpsilon);
+                    values[node.Outputs[0]] = _g.BatchNormalization(In(node.Inputs[0]), name, names[0], names[1], names[2], names[3], BatchNormFold.Epsilon);
                     break;
                 case "Relu":
                     values[node.Outputs[0]] = _g.Relu(In(node.Inputs[0]), $"{name}.{i}");
@@ -130,26 +131,18 @@ internal sealed class Res2NetOnnxGraph
     /// <summary>A node name from the graph's module: <c>layer1.0 sp + spx[2]</c> → <c>layer1.0.sp+spx[2]</c> (ONNX names may hold any text, but no spaces reads better).</summary>
     private static string OnnxName(string module) => module.Replace(" + ", "+").Replace(' ', '.');
 
-    /// <summary>
-    /// BatchNorm folded into the conv before it: with s = γ / √(σ² + ε), W' = s·W per output channel and b' = β − s·μ,
-    /// computed in double and rounded once.
-    /// </summary>
+    /// <summary>BatchNorm folded into the conv before it (<see cref="BatchNormFold"/>), as the weight binder folds it.</summary>
     private (float[] Weight, float[] Bias) Fold(string conv, string bn, int[] shape)
     {
         var w = Data(conv + ".weight")!;
-        var gamma = Data(bn + ".weight")!;
-        var beta = Data(bn + ".bias")!;
-        var mean = Data(bn + ".running_mean")!;
-        var variance = Data(bn + ".running_var")!;
         int outChannels = shape[0];
         int per = w.Length / outChannels;
         var folded = new float[w.Length];
         var bias = new float[outChannels];
         for (int o = 0; o < outChannels; o++)
         {
-            double s = gamma[o] / Math.Sqrt((double)variance[o] + OnnxExporter.BatchNormEpsilon);
+            (double s, bias[o]) = BatchNormFold.Channel(Data(bn + ".weight")!, Data(bn + ".bias")!, Data(bn + ".running_mean")!, Data(bn + ".running_var")!, o);
             for (int i = 0; i < per; i++) folded[o * per + i] = (float)(w[o * per + i] * s);
-            bias[o] = (float)(beta[o] - mean[o] * s);
         }
         return (folded, bias);
     }
