@@ -76,57 +76,89 @@ internal static unsafe class DirectConv
 
     private readonly struct Compiled<T> : ILayer where T : struct, IDirectConvLayer
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int M(ref Args g) => T.OutChannels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Channels(ref Args g) => T.InChannels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Height(ref Args g) => T.Height;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Width(ref Args g) => T.Width;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Kernel(ref Args g) => T.Kernel;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Stride(ref Args g) => T.Stride;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int OutHeight(ref Args g) => T.OutHeight;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int OutWidth(ref Args g) => T.OutWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Summed(ref Args g) => T.Summed;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Relu(ref Args g) => T.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ThreadSplit Split(ref Args g) => T.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Tiles(ref Args g) => T.Tiles;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int FiveVectorTiles(ref Args g) => T.FiveVectorTiles;
     }
 
     private readonly struct Planned : ILayer
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int M(ref Args g) => g.M;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Channels(ref Args g) => g.Channels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Height(ref Args g) => g.Height;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Width(ref Args g) => g.Width;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Kernel(ref Args g) => g.Kernel;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Stride(ref Args g) => g.Stride;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int OutHeight(ref Args g) => g.OutHeight;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int OutWidth(ref Args g) => g.OutWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Summed(ref Args g) => g.Second != null;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Relu(ref Args g) => g.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ThreadSplit Split(ref Args g) => g.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Tiles(ref Args g) => g.Tiles;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int FiveVectorTiles(ref Args g) => g.FiveVectorTiles;
     }
 
     /// <summary>"Same" padding, what this kernel is for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Padding<L>(ref Args g) where L : struct, ILayer => L.Kernel(ref g) / 2;
 
     /// <summary>Output pixels per plane row: the output row plus its border columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RowWidth<L>(ref Args g) where L : struct, ILayer =>
         L.Stride(ref g) == 1 ? L.Width(ref g) + 2 * Padding<L>(ref g) : L.OutWidth(ref g) + Padding<L>(ref g);
 
     /// <summary>Rows of one plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PlaneRows<L>(ref Args g) where L : struct, ILayer =>
         L.Stride(ref g) == 1 ? L.Height(ref g) + 2 * Padding<L>(ref g) : L.OutHeight(ref g) + Padding<L>(ref g);
 
     /// <summary>Floats of one input channel's planes (one at stride 1, four phases at stride 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long ChannelFloats<L>(ref Args g) where L : struct, ILayer =>
         (long)L.Stride(ref g) * L.Stride(ref g) * PlaneRows<L>(ref g) * RowWidth<L>(ref g);
 
     /// <summary>Plane-row pixels the tiles cover: the output rows with their borders, less the last row's (never needed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Pixels<L>(ref Args g) where L : struct, ILayer =>
         L.OutHeight(ref g) * RowWidth<L>(ref g) - (RowWidth<L>(ref g) - L.OutWidth(ref g));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int TileStart(int tile, int five) => tile * Tile + Math.Min(tile, five) * Lanes;
 
     /// <summary>Whether a conv of this geometry runs here: the 3×3s and the 7×7 stem (the kernel sizes the tests cover).</summary>

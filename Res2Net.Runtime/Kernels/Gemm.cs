@@ -113,29 +113,49 @@ public static unsafe class Gemm
 
     private readonly struct Compiled<T> : ILayer where T : struct, IGemmConvLayer
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int M(ref Args g) => T.OutChannels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int N(ref Args g) => T.OutHeight * T.OutWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int K(ref Args g) => T.InChannels * T.Kernel * T.Kernel;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int TailRow(ref Args g) => T.TailChannel > 0 ? T.TailChannel : int.MaxValue;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Residual(ref Args g) => T.Residual;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Relu(ref Args g) => T.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ThreadSplit Split(ref Args g) => T.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static GemmInput Input(ref Args g) => T.Input;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool PackB(ref Args g) => T.PackB;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static GemmRemainder Remainder(ref Args g) => T.Remainder;
     }
 
     private readonly struct Planned : ILayer
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int M(ref Args g) => g.M;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int N(ref Args g) => g.N;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int K(ref Args g) => g.K;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int TailRow(ref Args g) => g.TailRow;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Residual(ref Args g) => g.Residual != null;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Relu(ref Args g) => g.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ThreadSplit Split(ref Args g) => g.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static GemmInput Input(ref Args g) => g.Input;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool PackB(ref Args g) => g.PackB;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static GemmRemainder Remainder(ref Args g) => g.Remainder;
     }
 
