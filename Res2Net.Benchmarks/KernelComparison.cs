@@ -15,8 +15,10 @@ namespace Res2Net.Benchmarks;
 /// of layer3 (14×14, concat tail, residual) and layer4 (7×7). The layer types below are what the generator emits for
 /// them, with the schedule the fallback would pick on 2 threads; each is checked against the network's layer table.
 /// Both kernels run alternately on the same operands, medians of <see cref="Rounds"/> rounds, outputs compared to the
-/// bit; the first call of each specialized layer is timed too (its JIT: everything else it needs the fallback has
-/// already compiled and warmed). Not a BenchmarkDotNet run: the question is a ratio of two kernels in one process.
+/// bit; the first call of each specialized layer is timed too, less a warm call: its JIT (everything else it needs
+/// the fallback has already compiled and warmed). On one thread the times are the thread's CPU time, so that a busy
+/// shared machine does not drown the ratio. Not a BenchmarkDotNet run: the question is a ratio of two kernels in one
+/// process.
 /// </summary>
 internal static unsafe class KernelComparison
 {
@@ -31,9 +33,10 @@ internal static unsafe class KernelComparison
         bool avx512 = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"{Model}, batch 1, {threads} thread(s), {(avx512 ? "AVX-512" : "AVX2 (no AVX-512 here: the AVX-512 kernels are not timed)")}; " +
-            $"{Environment.ProcessorCount} cores; medians of {Rounds} alternating rounds");
+            $"{Environment.ProcessorCount} cores; medians of {Rounds} alternating rounds, " +
+            (threads == 1 ? "the thread's CPU time" : "wall time"));
         output.WriteLine();
-        output.WriteLine("| layer | kernel, schedule | fallback ms | specialized ms | specialized / fallback | first call ms (JIT) |");
+        output.WriteLine("| layer | kernel, schedule | fallback ms | specialized ms | specialized / fallback | JIT ms (first call − warm) |");
         output.WriteLine("|---|---|--:|--:|--:|--:|");
         Compare<Stem>(layers, avx512 ? (ConvKernels.DirectAvx512<StemDirect>, $"DirectAvx512, {StemDirect.Split}") : null, output, c);
         Compare<Layer1Convs1>(layers, avx512 ? (ConvKernels.DirectAvx512<Layer1Convs1Direct>, $"DirectAvx512, {Layer1Convs1Direct.Split}") : null, output, c);
@@ -69,9 +72,7 @@ internal static unsafe class KernelComparison
 
         fallback(); // the fallback's code compiled, scratch grown, operands in cache
         fallback();
-        long start = Stopwatch.GetTimestamp();
-        specialized();
-        double first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        double first = Time(specialized, 1);
         var bits = operands.Output();
         fallback();
         if (!bits.AsSpan().SequenceEqual(operands.Output())) throw new InvalidOperationException($"{T.Module}: the specialized kernel's output differs from the fallback's");
@@ -94,15 +95,35 @@ internal static unsafe class KernelComparison
             }
         }
         double f = Median(fallbackTimes), s = Median(specializedTimes);
-        output.WriteLine($"| {T.Module} | {schedule} | {f.ToString("F3", c)} | {s.ToString("F3", c)} | {(s / f).ToString("F3", c)} | {first.ToString("F2", c)} |");
+        output.WriteLine($"| {T.Module} | {schedule} | {f.ToString("F3", c)} | {s.ToString("F3", c)} | {(s / f).ToString("F3", c)} | {(first - s).ToString("F1", c)} |");
     }
 
-    /// <summary>Milliseconds per call, over <paramref name="calls"/> calls.</summary>
+    /// <summary>
+    /// Milliseconds per call, over <paramref name="calls"/> calls: on one thread the calling thread's CPU time, which
+    /// leaves out the time it waited for a core (a shared machine's other work); on several, wall time.
+    /// </summary>
     private static double Time(Action step, int calls)
     {
+        bool cpu = Workers.MaxThreads == 1 && OperatingSystem.IsLinux();
         long start = Stopwatch.GetTimestamp();
+        double cpuStart = cpu ? ThreadCpuMilliseconds() : 0;
         for (int i = 0; i < calls; i++) step();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds / calls;
+        return (cpu ? ThreadCpuMilliseconds() - cpuStart : Stopwatch.GetElapsedTime(start).TotalMilliseconds) / calls;
+    }
+
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    private static double ThreadCpuMilliseconds()
+    {
+        const int ThreadCpuTime = 3; // CLOCK_THREAD_CPUTIME_ID
+        if (ClockGetTime(ThreadCpuTime, out var t) != 0) throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
     }
 
     private static double Median(double[] values)
