@@ -38,11 +38,11 @@ internal static unsafe class KernelComparison
         output.WriteLine();
         output.WriteLine("| layer | kernel, schedule | fallback ms | specialized ms | specialized / fallback | JIT ms (first call − warm) |");
         output.WriteLine("|---|---|--:|--:|--:|--:|");
-        Compare<Stem>(layers, avx512 ? (ConvKernels.DirectAvx512<StemDirect>, $"DirectAvx512, {StemDirect.Split}") : null, output, c);
-        Compare<Layer1Convs1>(layers, avx512 ? (ConvKernels.DirectAvx512<Layer1Convs1Direct>, $"DirectAvx512, {Layer1Convs1Direct.Split}") : null, output, c);
-        Compare<Layer2Downsample>(layers, avx512 ? (ConvKernels.GemmAvx512<Layer2Downsample512>, Describe<Layer2Downsample512>("GemmAvx512")) : null, output, c);
-        Compare<Layer3Conv3>(layers, avx512 ? (ConvKernels.GemmAvx512<Layer3Conv3Avx512>, Describe<Layer3Conv3Avx512>("GemmAvx512")) : null, output, c);
-        Compare<Layer4Conv3>(layers, avx512 ? (ConvKernels.GemmAvx512<Layer4Conv3Avx512>, Describe<Layer4Conv3Avx512>("GemmAvx512")) : null, output, c);
+        Compare<Stem>(layers, avx512, output, c);
+        Compare<Layer1Convs1>(layers, avx512, output, c);
+        Compare<Layer2Downsample>(layers, avx512, output, c);
+        Compare<Layer3Conv3>(layers, avx512, output, c);
+        Compare<Layer4Conv3>(layers, avx512, output, c);
         return 0;
     }
 
@@ -52,11 +52,11 @@ internal static unsafe class KernelComparison
         $"{kernel}, {T.Split}, {T.Input}{(T.PackB ? ", packed" : "")}, {T.Remainder}";
 
     /// <summary>
-    /// One layer, <typeparamref name="T"/> (its AVX2 type) checked against the layer table: on GemmAvx2, or on
-    /// <paramref name="avx512"/> (its AVX-512 type's entry point, Direct or GEMM) where the machine has AVX-512.
+    /// One layer, <typeparamref name="T"/> checked against the layer table: on GemmAvx2, or where the machine has AVX-512
+    /// on DirectAvx512 or GemmAvx512 as the layer says.
     /// </summary>
-    private static void Compare<T>(IReadOnlyList<Res2Net.Runtime.Networks.LayerInfo> layers, (Entry Kernel, string Schedule)? avx512,
-        TextWriter output, CultureInfo c) where T : struct, IGemmConvLayer, INamedLayer
+    private static void Compare<T>(IReadOnlyList<Res2Net.Runtime.Networks.LayerInfo> layers, bool avx512, TextWriter output, CultureInfo c)
+        where T : struct, IGemmConvLayer, IDirectConvLayer, INamedLayer
     {
         var info = layers.Single(l => l.Module == T.Module);
         int[] input = [T.InChannels, T.Height, T.Width], result = [T.OutChannels, T.OutHeight, T.OutWidth];
@@ -66,7 +66,9 @@ internal static unsafe class KernelComparison
             throw new InvalidOperationException($"{T.Module}: the benchmark's layer type does not match {Model}'s layer table");
         }
         var operands = new Operands<T>();
-        var (kernel, schedule) = avx512 ?? (ConvKernels.GemmAvx2<T>, Describe<T>("GemmAvx2"));
+        var (kernel, schedule) = !avx512 ? (ConvKernels.GemmAvx2<T>, Describe<T>("GemmAvx2"))
+            : T.Direct ? ((Entry)ConvKernels.DirectAvx512<T>, $"DirectAvx512, {T.Split}, tiles {T.Tiles} ({T.FiveVectorTiles} of 5 vectors)")
+            : (ConvKernels.GemmAvx512<T>, Describe<T>("GemmAvx512"));
         Action specialized = () => kernel(operands.Io);
         Action fallback = operands.Fallback;
 
@@ -177,17 +179,22 @@ internal static unsafe class KernelComparison
     }
 }
 
-/// <summary>A benchmark layer's module in the network's layer table.</summary>
+/// <summary>A benchmark layer's module in the network's layer table, and whether AVX-512 runs it on DirectConv.</summary>
 internal interface INamedLayer
 {
     static abstract string Module { get; }
+
+    static abstract bool Direct { get; }
 }
 
-// The layer types, as the generator emits them: literals, with the schedule the fallback picks on 2 threads.
+// The layer types, as the generator emits them: literals, with the schedule the fallback picks on 2 threads for the
+// machine's vector width (Vector512.IsHardwareAccelerated is a constant to the JIT, so each copy has one schedule).
+// Each implements both kernels' interfaces; Direct says which AVX-512 kernel runs it.
 
-internal readonly struct Stem : IGemmConvLayer, INamedLayer
+internal readonly struct Stem : IGemmConvLayer, IDirectConvLayer, INamedLayer
 {
     public static string Module => "conv1";
+    public static bool Direct => true;
     public static int OutChannels => 64;
     public static int InChannels => 3;
     public static int Height => 224;
@@ -205,32 +212,14 @@ internal readonly struct Stem : IGemmConvLayer, INamedLayer
     public static GemmInput Input => GemmInput.GatheredPerThread;
     public static bool PackB => true;
     public static GemmRemainder Remainder => GemmRemainder.Vectors; // 12544 = 522 × 24 + 16
-}
-
-internal readonly struct StemDirect : IDirectConvLayer, INamedLayer
-{
-    public static string Module => "conv1";
-    public static int OutChannels => 64;
-    public static int InChannels => 3;
-    public static int Height => 224;
-    public static int Width => 224;
-    public static int Kernel => 7;
-    public static int Stride => 2;
-    public static int Padding => 3;
-    public static int OutHeight => 112;
-    public static int OutWidth => 112;
-    public static bool Summed => false;
-    public static int TailChannel => 0;
-    public static bool Residual => false;
-    public static bool Relu => true;
-    public static ThreadSplit Split => ThreadSplit.PixelTiles;
     public static int Tiles => 201; // 112 rows × 115 − 3 = 12877 plane-row pixels, 805 vectors
     public static int FiveVectorTiles => 1;
 }
 
-internal readonly struct Layer1Convs1 : IGemmConvLayer, INamedLayer
+internal readonly struct Layer1Convs1 : IGemmConvLayer, IDirectConvLayer, INamedLayer
 {
     public static string Module => "layer1.1.convs.1";
+    public static bool Direct => true;
     public static int OutChannels => 14;
     public static int InChannels => 14;
     public static int Height => 56;
@@ -248,32 +237,14 @@ internal readonly struct Layer1Convs1 : IGemmConvLayer, INamedLayer
     public static GemmInput Input => GemmInput.GatheredPerThread;
     public static bool PackB => false; // 4 panels
     public static GemmRemainder Remainder => GemmRemainder.Vectors; // 3136 = 130 × 24 + 16
-}
-
-internal readonly struct Layer1Convs1Direct : IDirectConvLayer, INamedLayer
-{
-    public static string Module => "layer1.1.convs.1";
-    public static int OutChannels => 14;
-    public static int InChannels => 14;
-    public static int Height => 56;
-    public static int Width => 56;
-    public static int Kernel => 3;
-    public static int Stride => 1;
-    public static int Padding => 1;
-    public static int OutHeight => 56;
-    public static int OutWidth => 56;
-    public static bool Summed => true;
-    public static int TailChannel => 0;
-    public static bool Residual => false;
-    public static bool Relu => true;
-    public static ThreadSplit Split => ThreadSplit.PixelTiles;
     public static int Tiles => 50; // 56 × 58 − 2 = 3246 plane-row pixels, 203 vectors
     public static int FiveVectorTiles => 3;
 }
 
-internal readonly struct Layer2Downsample : IGemmConvLayer, INamedLayer
+internal readonly struct Layer2Downsample : IGemmConvLayer, IDirectConvLayer, INamedLayer
 {
     public static string Module => "layer2.0.downsample.0";
+    public static bool Direct => false;
     public static int OutChannels => 512;
     public static int InChannels => 256;
     public static int Height => 56;
@@ -290,34 +261,16 @@ internal readonly struct Layer2Downsample : IGemmConvLayer, INamedLayer
     public static ThreadSplit Split => ThreadSplit.PixelTiles;
     public static GemmInput Input => GemmInput.GatheredPerThread;
     public static bool PackB => true;
-    public static GemmRemainder Remainder => GemmRemainder.Vectors; // 784 = 32 × 24 + 16
+    // 784 = 12 × 64 + 16, = 32 × 24 + 16
+    public static GemmRemainder Remainder => Vector512.IsHardwareAccelerated ? GemmRemainder.FifthVector : GemmRemainder.Vectors;
+    public static int Tiles => 0;
+    public static int FiveVectorTiles => 0;
 }
 
-internal readonly struct Layer2Downsample512 : IGemmConvLayer, INamedLayer
-{
-    public static string Module => "layer2.0.downsample.0";
-    public static int OutChannels => 512;
-    public static int InChannels => 256;
-    public static int Height => 56;
-    public static int Width => 56;
-    public static int Kernel => 1;
-    public static int Stride => 2;
-    public static int Padding => 0;
-    public static int OutHeight => 28;
-    public static int OutWidth => 28;
-    public static bool Summed => false;
-    public static int TailChannel => 0;
-    public static bool Residual => false;
-    public static bool Relu => false;
-    public static ThreadSplit Split => ThreadSplit.PixelTiles;
-    public static GemmInput Input => GemmInput.GatheredPerThread;
-    public static bool PackB => true;
-    public static GemmRemainder Remainder => GemmRemainder.FifthVector; // 784 = 12 × 64 + 16
-}
-
-internal readonly struct Layer3Conv3 : IGemmConvLayer, INamedLayer
+internal readonly struct Layer3Conv3 : IGemmConvLayer, IDirectConvLayer, INamedLayer
 {
     public static string Module => "layer3.1.conv3";
+    public static bool Direct => false;
     public static int OutChannels => 1024;
     public static int InChannels => 448;
     public static int Height => 14;
@@ -331,37 +284,20 @@ internal readonly struct Layer3Conv3 : IGemmConvLayer, INamedLayer
     public static int TailChannel => 392;
     public static bool Residual => true;
     public static bool Relu => true;
-    public static ThreadSplit Split => ThreadSplit.PixelTiles; // 8 tiles of 24 on 2 threads
+    // 3 tiles of 64 (too few for 2 threads), 8 of 24
+    public static ThreadSplit Split => Vector512.IsHardwareAccelerated ? ThreadSplit.WeightPanels : ThreadSplit.PixelTiles;
     public static GemmInput Input => GemmInput.InPlace;
     public static bool PackB => true;
-    public static GemmRemainder Remainder => GemmRemainder.Vectors; // 196 = 8 × 24 + 4
+    // 196 = 3 × 64 + 4, = 8 × 24 + 4
+    public static GemmRemainder Remainder => Vector512.IsHardwareAccelerated ? GemmRemainder.FifthVector : GemmRemainder.Vectors;
+    public static int Tiles => 0;
+    public static int FiveVectorTiles => 0;
 }
 
-internal readonly struct Layer3Conv3Avx512 : IGemmConvLayer, INamedLayer
-{
-    public static string Module => "layer3.1.conv3";
-    public static int OutChannels => 1024;
-    public static int InChannels => 448;
-    public static int Height => 14;
-    public static int Width => 14;
-    public static int Kernel => 1;
-    public static int Stride => 1;
-    public static int Padding => 0;
-    public static int OutHeight => 14;
-    public static int OutWidth => 14;
-    public static bool Summed => false;
-    public static int TailChannel => 392;
-    public static bool Residual => true;
-    public static bool Relu => true;
-    public static ThreadSplit Split => ThreadSplit.WeightPanels; // 3 tiles of 64 on 2 threads
-    public static GemmInput Input => GemmInput.InPlace;
-    public static bool PackB => true;
-    public static GemmRemainder Remainder => GemmRemainder.FifthVector; // 196 = 3 × 64 + 4
-}
-
-internal readonly struct Layer4Conv3 : IGemmConvLayer, INamedLayer
+internal readonly struct Layer4Conv3 : IGemmConvLayer, IDirectConvLayer, INamedLayer
 {
     public static string Module => "layer4.1.conv3";
+    public static bool Direct => false;
     public static int OutChannels => 2048;
     public static int InChannels => 896;
     public static int Height => 7;
@@ -378,27 +314,8 @@ internal readonly struct Layer4Conv3 : IGemmConvLayer, INamedLayer
     public static ThreadSplit Split => ThreadSplit.WeightPanels;
     public static GemmInput Input => GemmInput.InPlace;
     public static bool PackB => true;
-    public static GemmRemainder Remainder => GemmRemainder.Vectors; // 49 = 2 × 24 + 1
-}
-
-internal readonly struct Layer4Conv3Avx512 : IGemmConvLayer, INamedLayer
-{
-    public static string Module => "layer4.1.conv3";
-    public static int OutChannels => 2048;
-    public static int InChannels => 896;
-    public static int Height => 7;
-    public static int Width => 7;
-    public static int Kernel => 1;
-    public static int Stride => 1;
-    public static int Padding => 0;
-    public static int OutHeight => 7;
-    public static int OutWidth => 7;
-    public static bool Summed => false;
-    public static int TailChannel => 784;
-    public static bool Residual => true;
-    public static bool Relu => true;
-    public static ThreadSplit Split => ThreadSplit.WeightPanels;
-    public static GemmInput Input => GemmInput.InPlace;
-    public static bool PackB => true;
-    public static GemmRemainder Remainder => GemmRemainder.ThreeVectorsAndAPixel;
+    // 49 = 3 vectors of 16 and a pixel, = 2 × 24 + 1
+    public static GemmRemainder Remainder => Vector512.IsHardwareAccelerated ? GemmRemainder.ThreeVectorsAndAPixel : GemmRemainder.Vectors;
+    public static int Tiles => 0;
+    public static int FiveVectorTiles => 0;
 }
