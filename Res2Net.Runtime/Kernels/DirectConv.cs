@@ -242,20 +242,24 @@ internal static unsafe class DirectConv
         if (T.TailChannel != 0) return Refuse($"it reads one input buffer, not a concat (TailChannel is {T.TailChannel}, must be 0)");
         if (T.Residual) return Refuse("its epilogue adds no residual (Residual must be false)");
         if (!Enum.IsDefined(T.Split)) return Refuse($"Split {(int)T.Split} is not a ThreadSplit");
+        // The planes' size in long, before any int arithmetic on it below.
+        long rows = T.Stride == 1 ? T.Height + 2L * T.Padding : T.OutHeight + (long)T.Padding;
+        long rowWidth = T.Stride == 1 ? T.Width + 2L * T.Padding : T.OutWidth + (long)T.Padding;
+        if ((long)T.InChannels * T.Stride * T.Stride * rows * rowWidth + PlaneSlack > Array.MaxLength)
+        {
+            return Refuse("its planes would not fit one array");
+        }
         var g = default(Args);
         int n = Pixels<Compiled<T>>(ref g), tiles = T.Tiles, five = T.FiveVectorTiles;
         if (tiles < 1 || five < 0 || five > tiles)
         {
             return Refuse($"Tiles {tiles} and FiveVectorTiles {five}: there must be at least one tile, and 0 to Tiles of them 5 vectors wide");
         }
-        if (TileStart(tiles, five) < n || TileStart(tiles - 1, five) >= n)
+        long Start(long tile) => tile * Tile + Math.Min(tile, five) * Lanes; // TileStart, without overflow
+        if (Start(tiles) < n || Start(tiles - 1) >= n)
         {
-            return Refuse($"{tiles} tiles ({five} of 5 vectors, the others 4) cover {TileStart(tiles, five)} plane-row pixels; " +
+            return Refuse($"{tiles} tiles ({five} of 5 vectors, the others 4) cover {Start(tiles)} plane-row pixels; " +
                 $"this layer has {n}: the tiles must cover them all, and the last must start inside them");
-        }
-        if (T.InChannels * ChannelFloats<Compiled<T>>(ref g) + PlaneSlack > Array.MaxLength)
-        {
-            return Refuse("its planes would not fit one array");
         }
         return null;
     }

@@ -283,8 +283,8 @@ public static unsafe class Gemm
         {
             return Refuse("channels, sizes, kernel and stride must be at least 1 and padding at least 0");
         }
-        int outHeight = (T.Height + 2 * T.Padding - T.Kernel) / T.Stride + 1, outWidth = (T.Width + 2 * T.Padding - T.Kernel) / T.Stride + 1;
-        if (T.Kernel > T.Height + 2 * T.Padding || T.Kernel > T.Width + 2 * T.Padding || T.OutHeight != outHeight || T.OutWidth != outWidth)
+        long outHeight = (T.Height + 2L * T.Padding - T.Kernel) / T.Stride + 1, outWidth = (T.Width + 2L * T.Padding - T.Kernel) / T.Stride + 1;
+        if (T.Kernel > T.Height + 2L * T.Padding || T.Kernel > T.Width + 2L * T.Padding || T.OutHeight != outHeight || T.OutWidth != outWidth)
         {
             return Refuse($"the output of this conv is {outHeight}×{outWidth} ((size + 2·padding − kernel) / stride + 1)");
         }
