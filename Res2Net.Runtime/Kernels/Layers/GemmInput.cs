@@ -3,13 +3,13 @@ namespace Res2Net.Runtime.Kernels.Layers;
 /// <summary>Where the GEMM's B matrix comes from.</summary>
 public enum GemmInput
 {
-    /// <summary>A 1×1 stride-1 conv: B is the activations as they lie (two buffers when the layer has a tail).</summary>
+    /// <summary>A 1×1 stride-1 conv without padding or summed input: B is the activations as they lie (two buffers when the layer has a tail).</summary>
     InPlace,
 
     /// <summary>Gathered (im2col, with the hierarchical add) by the calling thread before the threads multiply (split by weight panels).</summary>
     Gathered,
 
-    /// <summary>Gathered by each thread for its own pixels just before it multiplies them (split by pixel tiles).</summary>
+    /// <summary>Gathered by each thread for its own pixels just before it multiplies them (split by pixel tiles, or a single thread).</summary>
     GatheredPerThread,
 }
 
@@ -19,15 +19,15 @@ public enum GemmRemainder
     /// <summary>Nothing is left: the tiles cover the pixels exactly.</summary>
     None,
 
-    /// <summary>At most one vector is left: the last whole tile takes it as a fifth vector column (14×14, 28×28 on AVX-512).</summary>
+    /// <summary>At most one vector is left after at least one whole tile: the last takes it as a fifth vector column (14×14, 28×28 on AVX-512 only).</summary>
     FifthVector,
 
-    /// <summary>49 pixels (a 7×7 map on AVX-512): three vectors and the 49th pixel as a 4-lane FMA.</summary>
+    /// <summary>49 pixels left (a 7×7 map, on AVX-512 only): three vectors and the 49th pixel as a 4-lane FMA.</summary>
     ThreeVectorsAndAPixel,
 
-    /// <summary>More than <c>TileVectors − 1</c> vectors' worth: one narrower tile.</summary>
+    /// <summary>One narrower tile: the fallback's choice for more than <c>TileVectors − 1</c> vectors' worth (exact for any pixels left).</summary>
     NarrowTile,
 
-    /// <summary>Fewer: single vectors.</summary>
+    /// <summary>Single vectors: the fallback's choice for fewer (exact for any pixels left).</summary>
     Vectors,
 }

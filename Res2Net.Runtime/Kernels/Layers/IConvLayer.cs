@@ -50,13 +50,21 @@ public interface IConvLayer
     static abstract ThreadSplit Split { get; }
 }
 
-/// <summary>A conv the generator scheduled on <see cref="DirectConv"/> (AVX-512: k×k "same" convs read from shifted planes).</summary>
+/// <summary>
+/// A conv the generator scheduled on <see cref="DirectConv"/> (AVX-512: k×k "same" convs read from shifted planes):
+/// a 3×3 or 7×7 kernel with padding kernel / 2, at stride 1 (output the input's size) or 2 (output (size − 1) / 2 + 1,
+/// input not summed), without tail or residual.
+/// </summary>
 public interface IDirectConvLayer : IConvLayer
 {
-    /// <summary>Pixel tiles along the planes' rows.</summary>
+    /// <summary>
+    /// Pixel tiles along the planes' rows. They must cover the n plane-row pixels, <c>n = OutHeight·w − (w − OutWidth)</c>
+    /// with row width <c>w = Width + 2·Padding</c> at stride 1 and <c>OutWidth + Padding</c> at stride 2, and the last
+    /// must start below n: tile t starts at <c>64·t + 16·min(t, FiveVectorTiles)</c>.
+    /// </summary>
     static abstract int Tiles { get; }
 
-    /// <summary>The first this many tiles are 5 vectors wide, the others 4 (14×14: 5 + 5 + 4, no vector computed in vain).</summary>
+    /// <summary>The first this many tiles are 5 vectors wide, the others 4 (14×14: 5 + 5 + 4, no vector computed in vain); at most <see cref="Tiles"/>.</summary>
     static abstract int FiveVectorTiles { get; }
 }
 
@@ -66,9 +74,15 @@ public interface IGemmConvLayer : IConvLayer
     /// <summary>How B (input channels × kernel taps by output pixels) is made.</summary>
     static abstract GemmInput Input { get; }
 
-    /// <summary>Whether each depth slice × pixel tile of B is copied into a per-thread buffer before the weight panels pass over it.</summary>
+    /// <summary>
+    /// Whether each depth slice × pixel tile of B is copied into a per-thread buffer before the weight panels pass over
+    /// it; required with a <see cref="IConvLayer.TailChannel"/> (the concat is joined in that copy).
+    /// </summary>
     static abstract bool PackB { get; }
 
-    /// <summary>Whole tiles of <c>TileVectors</c> vectors over a thread's pixels, and what is done with the pixels they leave.</summary>
+    /// <summary>
+    /// Whole tiles of <c>TileVectors</c> vectors over a thread's pixels, and what is done with the pixels they leave:
+    /// <see cref="GemmRemainder.None"/> exactly when the tiles (64 pixels on AVX-512, 24 on AVX2) cover the output.
+    /// </summary>
     static abstract GemmRemainder Remainder { get; }
 }
