@@ -61,7 +61,7 @@ internal static unsafe class KernelComparison
         var info = layers.Single(l => l.Module == T.Module);
         int[] input = [T.InChannels, T.Height, T.Width], result = [T.OutChannels, T.OutHeight, T.OutWidth];
         if (!info.InputShape.SequenceEqual(input) || !info.OutputShape.SequenceEqual(result) || info.Kernel != T.Kernel ||
-            info.Stride != T.Stride || info.Padding != T.Padding || info.Summed != T.Summed || info.JoinedAt != T.TailChannel)
+            info.Stride != T.Stride || info.Padding != T.Padding || info.Fusions.HasFlag(Res2Net.Runtime.Networks.LayerFusions.InputSum) != T.Summed || info.TailChannel != T.TailChannel)
         {
             throw new InvalidOperationException($"{T.Module}: the benchmark's layer type does not match {Model}'s layer table");
         }
