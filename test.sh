@@ -10,7 +10,8 @@ trap 'rm -f "$log"' EXIT
 dotnet test Res2Net.slnx "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-# The kernels again without AVX-512 (the Vector256 paths AVX2-only machines take: no DirectConv, other tiles).
+# The kernels again without AVX-512 (the Vector256 paths AVX2-only machines take: no DirectConv, other tiles), with
+# the forward tests: the tiny networks against PyTorch, and random specs against the reference interpreter.
 if [ "$rc" -eq 0 ]; then
   echo "Kernel and forward tests with AVX-512 disabled:"
   DOTNET_EnableAVX512F=0 dotnet test Res2Net.Tests/Res2Net.Tests.csproj --no-build "$@" \

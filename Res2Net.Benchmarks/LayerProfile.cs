@@ -9,7 +9,8 @@ namespace Res2Net.Benchmarks;
 
 /// <summary>
 /// Where a forward's time goes, by layer type and by stage: every layer of a network's table timed twice, replayed
-/// alone through the same kernels with the same literal shapes (its input and weights then in cache), and inside
+/// alone through the network's own call for it (<see cref="CompiledNetwork.ReplayLayer"/>: the same kernel, layer type
+/// and operands as in the forward, its input and weights then in cache), and inside
 /// real forwards (stamped by <see cref="LayerClock"/> as each kernel returns), medians of several runs each, then
 /// summed and set beside a whole forward. A profiler's view without a profiler: the layer table says exactly what
 /// each step is.
@@ -38,11 +39,6 @@ internal static unsafe class LayerProfile
         for (int i = 0; i < WarmForwards; i++) network.Forward(input, 1, logits);
         double forward = Timed(() => network.Forward(input, 1, logits));
 
-        long largest = info.Layers.Max(l => Math.Max(l.InputShape.Aggregate(1L, (a, b) => a * b), l.OutputShape.Aggregate(1L, (a, b) => a * b)));
-        long weights = info.Layers.Max(l => l.Params) + 4096;
-        float[] w = GC.AllocateArray<float>((int)weights, pinned: true);
-        float[][] buffers = Enumerable.Range(0, 4).Select(_ => GC.AllocateArray<float>((int)largest + Gemm.ReadSlack, pinned: true)).ToArray();
-
         // The same layers timed inside real forwards: each layer's end is stamped as its kernel returns.
         int count = info.Layers.Count;
         var marks = new long[count + 1];
@@ -58,20 +54,19 @@ internal static unsafe class LayerProfile
 
         var byType = new Dictionary<string, (int Layers, double Ms, double Live, double Macs)>();
         var replayed = new double[count];
-        fixed (float* pw = w, x = buffers[0], x2 = buffers[1], y = buffers[2], r = buffers[3])
+        fixed (float* px = input, py = logits)
         {
+            nint x = (nint)px, y = (nint)py;
             for (int i = 0; i < count; i++)
             {
                 var l = info.Layers[i];
-                Action step = Replay(l, pw, x, x2, y, r);
-                double ms = replayed[i] = Timed(step);
+                int index = i;
+                double ms = replayed[i] = Timed(() => network.ReplayLayer(index, (float*)x, (float*)y));
                 string type = TypeOf(l);
-                double macs = l.Kind == "conv" ? (double)l.OutputShape.Aggregate(1L, (a, b) => a * b) * l.InputShape[0] * l.Kernel * l.Kernel : 0;
                 var t = byType.GetValueOrDefault(type);
-                byType[type] = (t.Layers + 1, t.Ms + ms, t.Live + live[i], t.Macs + macs);
+                byType[type] = (t.Layers + 1, t.Ms + ms, t.Live + live[i], t.Macs + l.MultiplyAdds);
             }
         }
-
 
         double sum = byType.Values.Sum(v => v.Ms), liveSum = byType.Values.Sum(v => v.Live);
         var c = CultureInfo.InvariantCulture;
@@ -111,7 +106,7 @@ internal static unsafe class LayerProfile
             for (int i = 0; i < count; i++)
             {
                 var l = info.Layers[i];
-                double macs = l.Kind == "conv" ? (double)l.OutputShape.Aggregate(1L, (a, b) => a * b) * l.InputShape[0] * l.Kernel * l.Kernel : 0;
+                double macs = l.MultiplyAdds;
                 output.WriteLine($"{l.Module,-24} {string.Join('x', l.InputShape),-12} -> {string.Join('x', l.OutputShape),-12} k{l.Kernel}s{l.Stride} " +
                     $"{replayed[i].ToString("F3", c)} {live[i].ToString("F3", c)} {(2 * macs / (live[i] * 1e6)).ToString("F0", c)}");
             }
@@ -119,40 +114,23 @@ internal static unsafe class LayerProfile
         return 0;
     }
 
+    /// <summary>A row of the by-type table: what the layer table says the layer is, and the algorithm that runs it here.</summary>
     private static string TypeOf(LayerInfo l) => l.Kind switch
     {
-        "conv" when l.Kernel == 7 => "stem 7×7 conv",
-        "conv" when l.Kernel == 3 && l.Summed => "3×3 conv on sp + spx[i]",
-        "conv" when l.Kernel == 3 && l.InputShape[0] == 3 => "deep-stem 3×3 conv",
-        "conv" when l.Kernel == 3 && l.Module.Contains(".0.convs.", StringComparison.Ordinal) => "3×3 conv, a stage's first block",
-        "conv" when l.Kernel == 3 => "3×3 conv on spx[0]",
-        "conv" when l.Stride > 1 => "1×1 conv, stride 2 shortcut (gathered)",
-        "conv" => "1×1 conv",
-        "maxpool" => "max-pool",
-        "avgpool" => "avg-pool",
-        "gap" => "global average pool",
+        LayerKind.Conv when l.InputShape[0] == 3 => $"stem {l.Kernel}×{l.Kernel} conv ({Algorithm(l)})",
+        LayerKind.Conv when l.Fusions.HasFlag(LayerFusions.InputSum) => $"{l.Kernel}×{l.Kernel} conv on sp + spx[i] ({Algorithm(l)})",
+        LayerKind.Conv when l.Kernel == 3 && l.Stride == 2 => $"3×3 conv, stride 2 ({Algorithm(l)})",
+        LayerKind.Conv when l.Kernel == 3 => $"3×3 conv ({Algorithm(l)})",
+        LayerKind.Conv when l.Fusions.HasFlag(LayerFusions.Residual) => "1×1 conv3 + identity",
+        LayerKind.Conv when l.Stride > 1 => "1×1 conv, stride 2 shortcut (gathered)",
+        LayerKind.Conv => "1×1 conv",
+        LayerKind.MaxPool => "max-pool",
+        LayerKind.AvgPool or LayerKind.AvgPoolCeil => "avg-pool",
+        LayerKind.GlobalAveragePool => "global average pool",
         _ => "fc",
     };
 
-    private static Action Replay(LayerInfo l, float* w, float* x, float* x2, float* y, float* r)
-    {
-        int c = l.InputShape[0];
-        int h = l.InputShape.Count > 1 ? l.InputShape[1] : 1, wd = l.InputShape.Count > 2 ? l.InputShape[2] : 1;
-        int co = l.OutputShape[0];
-        int oh = l.OutputShape.Count > 1 ? l.OutputShape[1] : 1, ow = l.OutputShape.Count > 2 ? l.OutputShape[2] : 1;
-        bool residual = l.Description.Contains("identity", StringComparison.Ordinal);
-        return l.Kind switch
-        {
-            "conv" => () => Gemm.Conv(w, w, x, l.Summed ? x2 : null, l.JoinedAt > 0 ? x2 : null, l.JoinedAt, y, residual ? r : null,
-                !l.Module.Contains("downsample", StringComparison.Ordinal), co, c, h, wd, l.Kernel, l.Stride, l.Padding, oh, ow),
-            "maxpool" => () => Pooling.Max(x, y, c, h, wd, l.Kernel, l.Stride, l.Padding, oh, ow),
-            "avgpool" when l.Module.Contains("downsample", StringComparison.Ordinal) =>
-                () => Pooling.AverageCeilExcludePad(x, y, c, h, wd, l.Kernel, l.Stride, l.Padding, oh, ow),
-            "avgpool" => () => Pooling.AverageIncludePad(x, y, c, h, wd, l.Kernel, l.Stride, l.Padding, oh, ow),
-            "gap" => () => Pooling.GlobalAverage(x, y, c, h * wd),
-            _ => () => Linear.Forward(w, w, x, y, co, c),
-        };
-    }
+    private static string Algorithm(LayerInfo l) => l.ScheduleHere?.Algorithm ?? "?";
 
     private static string StageOf(string module) =>
         module.StartsWith("layer", StringComparison.Ordinal) ? module[..module.IndexOf('.')] : "stem, head";

@@ -13,6 +13,10 @@ if (args.Length >= 2 && args[0] == "--profile")
     return LayerProfile.Run(args[1], threads, layers, Console.Out);
 }
 
+// `--kernels [THREADS]`: specialized conv kernels against the fallback Gemm.Conv on five w14-s8 layers (KernelComparison).
+if (args.Length >= 1 && args[0] == "--kernels")
+    return KernelComparison.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2, Console.Out);
+
 // `--memory make DIR | predict DIR | test DIR`: peak memory on very large images (DecodeMemory).
 if (args.Length >= 1 && args[0] == "--memory")
     return DecodeMemory.Run(args[1..], Console.Out);

@@ -52,7 +52,7 @@ internal static class ResultsTable
             string Alloc(BenchmarkReport? r) => r?.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) is { } b ? b.ToString("N0", C) : "-";
             string ratio = oursNs is { } a && ortNs is { } b ? (a / b).ToString("0.00", C) : "-";
             text.WriteLine($"| {info.Name.Split('_')[0]} | {batch} | {Ms(oursNs)} | {Ms(ortNs)} | {ratio} | {Ips(oursNs)} | {Ips(ortNs)} | {Gf(oursNs)} | {Pct(oursNs)} | {Pct(ortNs)} | " +
-                           $"{Alloc(ours)} | {Alloc(ort)} | {(info.ActivationBytes / 1048576.0).ToString("0.0", C)} MiB |");
+                           $"{Alloc(ours)} | {Alloc(ort)} | {(info.ActivationBytesHere / 1048576.0).ToString("0.0", C)} MiB |");
         }
 
         console.WriteLine();

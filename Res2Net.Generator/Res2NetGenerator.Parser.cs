@@ -244,7 +244,7 @@ namespace Res2Net.Generator
                 // A spec is valid only if it can be planned: every shape, offset and count must fit the types the
                 // emitted code and the runtime use. Planning takes milliseconds, so it is tried here, where the
                 // JSON locations are known, and the spec is refused with RN0012 instead of reaching the emitter.
-                NetworkPlan plan;
+                Lowering.Cpu.CpuProgram plan;
                 try
                 {
                     plan = Plan(spec);
@@ -254,10 +254,10 @@ namespace Res2Net.Generator
                     Report(DiagnosticDescriptors.NetworkTooLarge, inputField!.Value, e.Message);
                     return (null, null);
                 }
-                var clash = plan.Layers.FirstOrDefault(l => l.Method == className);
-                if (clash != null)
+                var clash = MemberNames(plan).FirstOrDefault(m => m.Name == className);
+                if (clash.Name != null)
                 {
-                    string problem = $"a name other than the method of layer {clash.Module}";
+                    string problem = $"a name other than {clash.What}";
                     if (classNameFromFile) Report(DiagnosticDescriptors.InvalidValue, root.Start, 1, "class_name (taken from the file name)", CSharpText.Quoted(className!), problem + "; set 'class_name'");
                     else Report(DiagnosticDescriptors.InvalidValue, fields["class_name"].Value, "class_name", CSharpText.Quoted(className!), problem);
                     return (null, null);

@@ -14,8 +14,9 @@ namespace Res2Net.Generator
     /// <summary>
     /// Compiles Res2Net network specs (<c>AdditionalFiles</c> ending in <c>.json</c>) into classes whose
     /// forward pass is unrolled, shape-specialized C#. The stages are one partial class each:
-    /// <c>.Parser.cs</c> (JSON → <see cref="NetworkSpec"/>), <c>.Planner.cs</c> (spec → <see cref="NetworkPlan"/>
-    /// with static shapes and buffer offsets) and <c>.Emitter.cs</c> (plan → C#).
+    /// <c>.Parser.cs</c> (JSON → <see cref="NetworkSpec"/>), <c>.Planner.cs</c> (spec → graph → passes → placement → CPU
+    /// lowering, a <see cref="Lowering.Cpu.CpuProgram"/>), <c>.Emitter.cs</c> (the network file) and <c>.Tables.cs</c> (its
+    /// tables file and the registry).
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed partial class Res2NetGenerator : IIncrementalGenerator
@@ -70,7 +71,7 @@ namespace Res2Net.Generator
             });
 
             // Lower each unique spec to a plan and emit its class; a plan equal to the last build's is not re-emitted.
-            IncrementalValuesProvider<NetworkPlan> plans = unique
+            IncrementalValuesProvider<Lowering.Cpu.CpuProgram> plans = unique
                 .SelectMany(static (u, _) => u.Unique)
                 .Select(static (spec, ct) => Plan(spec))
                 .WithTrackingName(TrackingNames.Plan);
@@ -79,7 +80,9 @@ namespace Res2Net.Generator
             {
                 var (plan, space) = pair;
                 if (!CSharpText.IsNamespace(space)) return;
-                spc.AddSource($"{CSharpText.Identifier(plan.Spec.ClassName)}.g.cs", SourceText.From(EmitNetwork(plan, space), Utf8NoBom));
+                string cls = CSharpText.Identifier(plan.Spec.ClassName);
+                spc.AddSource($"{cls}.g.cs", SourceText.From(EmitNetwork(plan, space), Utf8NoBom));
+                spc.AddSource($"{cls}.Tables.g.cs", SourceText.From(EmitTables(plan, space), Utf8NoBom));
             });
 
             // The registry that finds a network by name, over all unique specs.

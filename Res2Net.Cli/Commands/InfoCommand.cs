@@ -48,16 +48,22 @@ internal static class InfoCommand
         summary.AddRow("classes", m.NumClasses.ToString(c));
         summary.AddRow("params", $"{m.ParamsMillions} ({m.Params.ToString("N0", c)})");
         summary.AddRow("FLOPs", $"{m.FlopsGiga} ({m.Flops.ToString("N0", c)})");
-        summary.AddRow("activation memory", $"{(m.ActivationBytes / 1048576.0).ToString("0.0", c)} MiB per forward");
+        // What the kernels allocate, from the layer table: the arena, the largest gathered B, and per thread the largest
+        // direct-conv planes or packed B tiles, for the schedule this machine runs.
+        bool avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+        int threads = Res2Net.Runtime.Kernels.Workers.MaxThreads;
+        summary.AddRow("activation memory", $"{(m.ActivationBytes(avx512, threads) / 1048576.0).ToString("0.0", c)} MiB per forward " +
+            $"({(avx512 ? "AVX-512" : "AVX2")} schedule, {threads} thread{(threads == 1 ? "" : "s")}; arena {(4.0 * m.ArenaFloats / 1048576).ToString("0.0", c)} MiB)");
         if (m.CheckpointUrl != null) summary.AddRow("checkpoint", Markup.Escape(m.CheckpointUrl));
         console.Write(summary);
 
         var layers = new Table().AddColumn("module").AddColumn("computes").AddColumn("input").AddColumn("output")
-            .AddColumn(new TableColumn("params").RightAligned()).AddColumn(new TableColumn("FLOPs").RightAligned());
+            .AddColumn(new TableColumn("params").RightAligned()).AddColumn(new TableColumn("FLOPs").RightAligned()).AddColumn("runs as");
         foreach (var l in m.Layers)
         {
             layers.AddRow(Markup.Escape(l.Module), Markup.Escape(l.Description), $"[[{string.Join(", ", l.InputShape)}]]",
-                $"[[{string.Join(", ", l.OutputShape)}]]", l.Params.ToString("N0", c), l.Flops.ToString("N0", c));
+                $"[[{string.Join(", ", l.OutputShape)}]]", l.Params.ToString("N0", c), l.Flops.ToString("N0", c),
+                Markup.Escape(l.ScheduleHere?.Description ?? l.Kind.ToString()));
         }
         console.Write(layers);
     }

@@ -4,15 +4,11 @@ using Res2Net.Runtime.Kernels;
 namespace Res2Net.Runtime.Binding;
 
 /// <summary>
-/// Writes checkpoint tensors into a network's packed weight buffer at the offsets the generator planned.
-/// Eval-mode BatchNorm is an affine map per channel, so it is folded into the conv before it:
-/// <c>w' = w · γ/√(σ² + ε)</c>, <c>b' = β − μ · γ/√(σ² + ε)</c>.
+/// Writes checkpoint tensors into a network's packed weight buffer at the offsets the generator planned, each
+/// BatchNorm folded into the conv before it (<see cref="BatchNormFold"/>).
 /// </summary>
 public sealed unsafe class WeightBinder
 {
-    /// <summary>BatchNorm's ε in mmpretrain's (and PyTorch's) default configuration.</summary>
-    public const float BatchNormEpsilon = 1e-5f;
-
     private readonly IReadOnlyDictionary<string, CheckpointTensor> _tensors;
     private readonly float* _packed;
     private readonly int _length;
@@ -45,9 +41,7 @@ public sealed unsafe class WeightBinder
         b.Clear();
         for (int co = 0; co < outChannels; co++)
         {
-            // In double, so that folding adds no error of its own beyond the final rounding to float.
-            double scale = gamma[co] / Math.Sqrt((double)variance[co] + BatchNormEpsilon);
-            b[co] = (float)(beta[co] - mean[co] * scale);
+            (double scale, b[co]) = BatchNormFold.Channel(gamma, beta, mean, variance, co);
             int panel = co / Gemm.RowBlock, row = co % Gemm.RowBlock;
             var dst = packed.Slice(panel * Gemm.RowBlock * k);
             var src = w.AsSpan(co * k, k);

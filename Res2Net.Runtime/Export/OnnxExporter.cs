@@ -22,9 +22,6 @@ public static class OnnxExporter
     public const long OpsetVersion = 13;
     public const string ProducerName = "Res2Net.NET";
 
-    /// <summary>mmpretrain's BatchNorm epsilon.</summary>
-    public const float BatchNormEpsilon = 1e-5f;
-
     /// <summary>Exports <paramref name="info"/> with tensors keyed as mmpretrain keys them (<c>backbone.conv1.weight</c>, <c>head.fc.bias</c>, ...).</summary>
     /// <exception cref="StateDictMismatchException">Tensors are missing, unexpected or mis-shaped (all are listed).</exception>
     public static OnnxExportSummary Export(NetworkInfo info, IReadOnlyDictionary<string, CheckpointTensor> mmpretrainTensors, Stream output, OnnxExportOptions? options = null) =>

@@ -1,11 +1,15 @@
+using Res2Net.Runtime.Binding;
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Networks;
 
 namespace Res2Net.Runtime.Export;
 
 /// <summary>
-/// Walks mmpretrain's Res2Net (eval mode) as tools/reference/make_fixtures.py builds it and emits it into an
-/// <see cref="OnnxGraphBuilder"/>: stem, four stages of Bottle2neck blocks, global average pooling, head.fc.
+/// Writes the generator's graph (<see cref="NetworkInfo.Graph"/>: mmpretrain's Res2Net in eval mode, op by op, before
+/// any fusion) into an <see cref="OnnxGraphBuilder"/>, node for node. Nothing about the architecture is derived here:
+/// each conv, BatchNorm, ReLU, add, split, concat, pool and the head come from the table the generator emitted, so
+/// the exported model is the network that was compiled. Optionally each BatchNorm that directly follows a conv is
+/// folded into it.
 /// </summary>
 internal sealed class Res2NetOnnxGraph
 {
@@ -28,121 +32,117 @@ internal sealed class Res2NetOnnxGraph
         _shapes = info.StateDict.ToDictionary(e => e.Key, e => e.Shape.ToArray(), StringComparer.Ordinal);
     }
 
-    /// <summary>Emits the whole network; returns the logits value.</summary>
+    /// <summary>Emits the whole graph; returns the logits value.</summary>
     public OnnxGraphBuilder.Value Build()
     {
-        var x = _g.Input(OnnxExporter.InputName, 3, _info.InputHeight, _info.InputWidth);
-        switch (_info.Stem)
-        {
-            case "plain":
-                x = ConvBn(x, "backbone.conv1", "backbone.bn1", stride: 2, pad: 3, relu: true);
-                break;
-            case "deep":
-                for (int i = 0; i < 3; i++)
-                {
-                    x = ConvBn(x, $"backbone.stem.{i}.conv", $"backbone.stem.{i}.bn", stride: i == 0 ? 2 : 1, pad: 1, relu: true);
-                }
-                break;
-            default:
-                throw new NotSupportedException($"{_info.Name}: stem '{_info.Stem}' is not one the ONNX exporter knows (plain, deep)");
-        }
-        x = _g.MaxPool(x, "maxpool", kernel: 3, stride: 2, pad: 1);
+        var graph = _info.Graph;
+        var values = new OnnxGraphBuilder.Value?[graph.Values.Count];
+        var image = graph.Values[graph.Input];
+        values[graph.Input] = _g.Input(OnnxExporter.InputName, image.Channels, image.Height, image.Width);
+        OnnxGraphBuilder.Value In(int v) => values[v] ?? throw new InvalidOperationException($"{_info.Name}: graph value {v} is read before it is written");
 
-        for (int stage = 0; stage < _info.Blocks.Count; stage++)
+        var folded = new HashSet<int>();
+        for (int i = 0; i < graph.Nodes.Count; i++)
         {
-            for (int block = 0; block < _info.Blocks[stage]; block++)
+            if (folded.Contains(i)) continue;
+            var node = graph.Nodes[i];
+            string name = OnnxName(node.Module);
+            switch (node.Kind)
             {
-                // mmpretrain's Res2Layer: block 0 is stage_type 'stage' (it carries the stride and the shortcut), the rest 'normal'.
-                x = Bottle2neck(x, $"backbone.layer{stage + 1}.{block}", block == 0 && stage > 0 ? 2 : 1, isStageBlock: block == 0);
+                case "Conv":
+                    // The BatchNorm that reads this conv's output and nothing else does is folded into it.
+                    int bn = _foldBatchNorm ? FollowingBatchNorm(graph, i) : -1;
+                    if (bn >= 0)
+                    {
+                        folded.Add(bn);
+                        values[graph.Nodes[bn].Outputs[0]] = FoldedConv(In(node.Inputs[0]), node, graph.Nodes[bn]);
+                    }
+                    else
+                    {
+                        string key = node.Key!;
+                        int[] shape = Shape(key + ".weight");
+                        string weight = _g.Initializer(key + ".weight", shape, Data(key + ".weight"));
+                        values[node.Outputs[0]] = _g.Conv(In(node.Inputs[0]), name, weight, shape, bias: null, node.Stride, node.Padding);
+                    }
+                    break;
+                case "BatchNorm":
+                    string[] parts = { "weight", "bias", "running_mean", "running_var" };
+                    var names = parts.Select(part => _g.Initializer($"{node.Key}.{part}", Shape($"{node.Key}.{part}"), Data($"{node.Key}.{part}"))).ToArray();
+                    values[node.Outputs[0]] = _g.BatchNormalization(In(node.Inputs[0]), name, names[0], names[1], names[2], names[3], BatchNormFold.Epsilon);
+                    break;
+                case "Relu":
+                    values[node.Outputs[0]] = _g.Relu(In(node.Inputs[0]), $"{name}.{i}");
+                    break;
+                case "Add":
+                    values[node.Outputs[0]] = _g.Add(In(node.Inputs[0]), In(node.Inputs[1]), name);
+                    break;
+                case "Split":
+                    var pieces = _g.Split(In(node.Inputs[0]), node.Outputs.Count, name);
+                    for (int p = 0; p < pieces.Length; p++) values[node.Outputs[p]] = pieces[p];
+                    break;
+                case "Concat":
+                    values[node.Outputs[0]] = _g.Concat(node.Inputs.Select(In).ToList(), name);
+                    break;
+                case "MaxPool":
+                    values[node.Outputs[0]] = _g.MaxPool(In(node.Inputs[0]), name, node.Kernel, node.Stride, node.Padding);
+                    break;
+                case "AvgPool":
+                    bool ceil = node.Pool == "AverageCeilExcludePad";
+                    // AvgPool2d(1, 1) (avg_down at stride 1) is the identity: PyTorch's exporter writes no node for it either.
+                    values[node.Outputs[0]] = node.Kernel == 1 && node.Stride == 1
+                        ? In(node.Inputs[0])
+                        : _g.AveragePool(In(node.Inputs[0]), name, node.Kernel, node.Stride, node.Padding, ceilMode: ceil, countIncludePad: !ceil);
+                    break;
+                case "GlobalAveragePool":
+                    values[node.Outputs[0]] = _g.Flatten(_g.GlobalAveragePool(In(node.Inputs[0]), name), "neck.flatten");
+                    break;
+                case "Linear":
+                    string fc = node.Key!;
+                    string w = _g.Initializer(fc + ".weight", Shape(fc + ".weight"), Data(fc + ".weight"));
+                    string b = _g.Initializer(fc + ".bias", Shape(fc + ".bias"), Data(fc + ".bias"));
+                    values[node.Outputs[0]] = _g.Gemm(In(node.Inputs[0]), OnnxExporter.OutputName, w, Shape(fc + ".weight"), b);
+                    break;
+                default:
+                    throw new NotSupportedException($"{_info.Name}: the graph has a '{node.Kind}' node ({node.Module}), which the ONNX exporter does not write");
             }
         }
-
-        x = _g.GlobalAveragePool(x, "neck.gap");
-        x = _g.Flatten(x, "neck.flatten");
-        string weight = _g.Initializer("head.fc.weight", Shape("head.fc.weight"), Data("head.fc.weight"));
-        string bias = _g.Initializer("head.fc.bias", Shape("head.fc.bias"), Data("head.fc.bias"));
-        return _g.Gemm(x, OnnxExporter.OutputName, weight, Shape("head.fc.weight"), bias);
+        return In(graph.Output);
     }
 
-    private OnnxGraphBuilder.Value Bottle2neck(OnnxGraphBuilder.Value x, string p, int stride, bool isStageBlock)
+    /// <summary>The index of the BatchNorm that is the only reader of conv <paramref name="conv"/>'s output, or -1.</summary>
+    private static int FollowingBatchNorm(GraphInfo graph, int conv)
     {
-        string n = Strip(p);
-        int scales = _info.Scales;
-        var identity = x;
-
-        var spx = _g.Split(ConvBn(x, p + ".conv1", p + ".bn1", stride: 1, pad: 0, relu: true), scales, n + ".split");
-        var pieces = new List<OnnxGraphBuilder.Value>(scales);
-        OnnxGraphBuilder.Value sp = default;
-        for (int i = 0; i < scales - 1; i++)
-        {
-            // 'stage' blocks convolve each split on its own; 'normal' blocks add the previous output first (sp + spx[i]).
-            var input = i == 0 || isStageBlock ? spx[i] : _g.Add(sp, spx[i], $"{n}.add.{i}");
-            sp = ConvBn(input, $"{p}.convs.{i}", $"{p}.bns.{i}", stride, pad: 1, relu: true);
-            pieces.Add(sp);
-        }
-        var last = spx[scales - 1];
-        pieces.Add(isStageBlock
-            ? _g.AveragePool(last, n + ".pool", kernel: 3, stride, pad: 1, ceilMode: false, countIncludePad: true)
-            : last);
-        var y = ConvBn(_g.Concat(pieces, n + ".cat"), p + ".conv3", p + ".bn3", stride: 1, pad: 0, relu: false);
-
-        if (_info.AvgDown && _shapes.ContainsKey(p + ".downsample.1.weight") && _shapes[p + ".downsample.1.weight"].Length == 4)
-        {
-            // AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False), then a 1×1 conv and BN. With stride 1 the pool is the identity.
-            var s = stride == 1 ? x : _g.AveragePool(x, n + ".downsample.0", kernel: stride, stride, pad: 0, ceilMode: true, countIncludePad: false);
-            identity = ConvBn(s, p + ".downsample.1", p + ".downsample.2", stride: 1, pad: 0, relu: false);
-        }
-        else if (_shapes.ContainsKey(p + ".downsample.0.weight"))
-        {
-            identity = ConvBn(x, p + ".downsample.0", p + ".downsample.1", stride, pad: 0, relu: false);
-        }
-        return _g.Relu(_g.Add(y, identity, n + ".add"), n + ".relu");
+        int output = graph.Nodes[conv].Outputs[0];
+        var readers = Enumerable.Range(0, graph.Nodes.Count).Where(j => graph.Nodes[j].Inputs.Contains(output)).ToList();
+        return readers.Count == 1 && graph.Nodes[readers[0]].Kind == "BatchNorm" ? readers[0] : -1;
     }
 
-    /// <summary>Conv (no bias) + BatchNorm (+ ReLU): folded into one Conv with a bias, or emitted as Conv and BatchNormalization.</summary>
-    private OnnxGraphBuilder.Value ConvBn(OnnxGraphBuilder.Value x, string conv, string bn, int stride, int pad, bool relu)
+    /// <summary>Conv + BatchNorm as one Conv with a bias.</summary>
+    private OnnxGraphBuilder.Value FoldedConv(OnnxGraphBuilder.Value x, GraphNode conv, GraphNode bn)
     {
-        string name = Strip(conv);
-        int[] shape = Shape(conv + ".weight");
-        OnnxGraphBuilder.Value y;
-        if (_foldBatchNorm)
-        {
-            var (w, b) = _tensors == null ? (null, null) : Fold(conv, bn, shape);
-            string weight = _g.Initializer(name + ".weight", shape, w);
-            string bias = _g.Initializer(name + ".bias", new[] { shape[0] }, b);
-            y = _g.Conv(x, name, weight, shape, bias, stride, pad);
-        }
-        else
-        {
-            string weight = _g.Initializer(conv + ".weight", shape, Data(conv + ".weight"));
-            y = _g.Conv(x, name, weight, shape, bias: null, stride, pad);
-            string[] parts = { "weight", "bias", "running_mean", "running_var" };
-            var names = parts.Select(part => _g.Initializer($"{bn}.{part}", Shape($"{bn}.{part}"), Data($"{bn}.{part}"))).ToArray();
-            y = _g.BatchNormalization(y, Strip(bn), names[0], names[1], names[2], names[3], OnnxExporter.BatchNormEpsilon);
-        }
-        return relu ? _g.Relu(y, name + ".relu") : y;
+        string name = OnnxName(conv.Module);
+        int[] shape = Shape(conv.Key + ".weight");
+        var (w, b) = _tensors == null ? (null, null) : Fold(conv.Key!, bn.Key!, shape);
+        string weight = _g.Initializer(name + ".weight", shape, w);
+        string bias = _g.Initializer(name + ".bias", new[] { shape[0] }, b);
+        return _g.Conv(x, name, weight, shape, bias, conv.Stride, conv.Padding);
     }
 
-    /// <summary>
-    /// BatchNorm folded into the conv before it: with s = γ / √(σ² + ε), W' = s·W per output channel and b' = β − s·μ,
-    /// computed in double and rounded once.
-    /// </summary>
+    /// <summary>A node name from the graph's module: <c>layer1.0 sp + spx[2]</c> → <c>layer1.0.sp+spx[2]</c> (ONNX names may hold any text, but no spaces reads better).</summary>
+    private static string OnnxName(string module) => module.Replace(" + ", "+").Replace(' ', '.');
+
+    /// <summary>BatchNorm folded into the conv before it (<see cref="BatchNormFold"/>), as the weight binder folds it.</summary>
     private (float[] Weight, float[] Bias) Fold(string conv, string bn, int[] shape)
     {
         var w = Data(conv + ".weight")!;
-        var gamma = Data(bn + ".weight")!;
-        var beta = Data(bn + ".bias")!;
-        var mean = Data(bn + ".running_mean")!;
-        var variance = Data(bn + ".running_var")!;
         int outChannels = shape[0];
         int per = w.Length / outChannels;
         var folded = new float[w.Length];
         var bias = new float[outChannels];
         for (int o = 0; o < outChannels; o++)
         {
-            double s = gamma[o] / Math.Sqrt((double)variance[o] + OnnxExporter.BatchNormEpsilon);
+            (double s, bias[o]) = BatchNormFold.Channel(Data(bn + ".weight")!, Data(bn + ".bias")!, Data(bn + ".running_mean")!, Data(bn + ".running_var")!, o);
             for (int i = 0; i < per; i++) folded[o * per + i] = (float)(w[o * per + i] * s);
-            bias[o] = (float)(beta[o] - mean[o] * s);
         }
         return (folded, bias);
     }
@@ -152,5 +152,4 @@ internal sealed class Res2NetOnnxGraph
 
     private float[]? Data(string key) => _tensors?[key].Data;
 
-    private static string Strip(string module) => module.StartsWith("backbone.", StringComparison.Ordinal) ? module["backbone.".Length..] : module;
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Res2Net.Runtime.Kernels.Layers;
 
 namespace Res2Net.Runtime.Kernels;
 
@@ -15,7 +16,10 @@ namespace Res2Net.Runtime.Kernels;
 /// tile needs a few plane rows per channel, in L1), and the border columns it also computes are dropped by
 /// masked stores. The im2col path wrote and read k² copies of the input instead: at 56×56 with 26 channels a
 /// 3×3's matrix is 2.9 MB, and the stem's is 7.4 MB, past the core's L2.
-/// Needs AVX-512 (masked loads and stores); elsewhere <see cref="Gemm"/> gathers as before.
+/// Needs AVX-512 (masked loads and stores) to be worth running; elsewhere <see cref="Gemm"/> gathers as before (the
+/// tests still run it there, in software: <see cref="Simd512"/>). A generated layer runs it through
+/// <see cref="ConvKernels.DirectAvx512{T}"/>, with its tiles and thread split constants of its type; the fallback
+/// <see cref="Gemm.Conv"/> decides them at run time and runs the same code.
 /// </summary>
 internal static unsafe class DirectConv
 {
@@ -26,7 +30,7 @@ internal static unsafe class DirectConv
     /// <summary>Floats readable past the planes: the last tile's vectors run a 5-vector tile and a few columns past them.</summary>
     private const int PlaneSlack = 2 * Tile;
 
-    /// <summary>Below this many multiply-adds a layer runs on one thread.</summary>
+    /// <summary>Below this many multiply-adds the fallback runs a layer on one thread.</summary>
     private const long ParallelThreshold = 1 << 18;
 
     /// <summary>Weights asked for this far ahead (floats), as in <see cref="Gemm"/>: late stages stream megabytes of them.</summary>
@@ -36,68 +40,248 @@ internal static unsafe class DirectConv
     [ThreadStatic]
     private static float[]? t_planes;
 
+    /// <summary>
+    /// Where one layer reads and writes, shared by its threads; the fields after the pointers are the fallback's
+    /// layer, read through <see cref="Planned"/> (a generated layer's are constants of its type).
+    /// </summary>
     private struct Args
     {
         public float* A, Bias, Source, Second, C;
-        public int M, Channels, Height, Width, Kernel, Padding, Stride, OutHeight, OutWidth;
+        public int M, Channels, Height, Width, Kernel, Stride, OutHeight, OutWidth, Tiles, FiveVectorTiles;
         public bool Relu;
-
-        /// <summary>Output pixels per plane row: the output row plus its border columns.</summary>
-        public readonly int RowWidth => Stride == 1 ? Width + 2 * Padding : OutWidth + Padding;
-
-        /// <summary>Rows of one plane.</summary>
-        public readonly int PlaneRows => Stride == 1 ? Height + 2 * Padding : OutHeight + Padding;
-
-        /// <summary>Floats of one input channel's planes (one at stride 1, four phases at stride 2).</summary>
-        public readonly long ChannelFloats => (long)Stride * Stride * PlaneRows * RowWidth;
+        public ThreadSplit Split;
     }
+
+    /// <summary>
+    /// The layer as the kernel code reads it. <see cref="Compiled{T}"/> answers with a generated layer's constants,
+    /// so the JIT folds every answer into that layer's own copy of the code; <see cref="Planned"/> answers with what
+    /// the fallback decided at run time. One code serves both, so the two cannot drift apart.
+    /// </summary>
+    private interface ILayer
+    {
+        static abstract int M(ref Args g);
+        static abstract int Channels(ref Args g);
+        static abstract int Height(ref Args g);
+        static abstract int Width(ref Args g);
+        static abstract int Kernel(ref Args g);
+        static abstract int Stride(ref Args g);
+        static abstract int OutHeight(ref Args g);
+        static abstract int OutWidth(ref Args g);
+        static abstract bool Summed(ref Args g);
+        static abstract bool Relu(ref Args g);
+        static abstract ThreadSplit Split(ref Args g);
+        static abstract int Tiles(ref Args g);
+        static abstract int FiveVectorTiles(ref Args g);
+    }
+
+    private readonly struct Compiled<T> : ILayer where T : struct, IDirectConvLayer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int M(ref Args g) => T.OutChannels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Channels(ref Args g) => T.InChannels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Height(ref Args g) => T.Height;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Width(ref Args g) => T.Width;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Kernel(ref Args g) => T.Kernel;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Stride(ref Args g) => T.Stride;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int OutHeight(ref Args g) => T.OutHeight;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int OutWidth(ref Args g) => T.OutWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Summed(ref Args g) => T.Summed;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Relu(ref Args g) => T.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ThreadSplit Split(ref Args g) => T.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Tiles(ref Args g) => T.Tiles;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int FiveVectorTiles(ref Args g) => T.FiveVectorTiles;
+    }
+
+    private readonly struct Planned : ILayer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int M(ref Args g) => g.M;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Channels(ref Args g) => g.Channels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Height(ref Args g) => g.Height;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Width(ref Args g) => g.Width;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Kernel(ref Args g) => g.Kernel;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Stride(ref Args g) => g.Stride;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int OutHeight(ref Args g) => g.OutHeight;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int OutWidth(ref Args g) => g.OutWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Summed(ref Args g) => g.Second != null;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Relu(ref Args g) => g.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ThreadSplit Split(ref Args g) => g.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Tiles(ref Args g) => g.Tiles;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int FiveVectorTiles(ref Args g) => g.FiveVectorTiles;
+    }
+
+    /// <summary>"Same" padding, what this kernel is for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Padding<L>(ref Args g) where L : struct, ILayer => L.Kernel(ref g) / 2;
+
+    /// <summary>Output pixels per plane row: the output row plus its border columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RowWidth<L>(ref Args g) where L : struct, ILayer =>
+        L.Stride(ref g) == 1 ? L.Width(ref g) + 2 * Padding<L>(ref g) : L.OutWidth(ref g) + Padding<L>(ref g);
+
+    /// <summary>Rows of one plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PlaneRows<L>(ref Args g) where L : struct, ILayer =>
+        L.Stride(ref g) == 1 ? L.Height(ref g) + 2 * Padding<L>(ref g) : L.OutHeight(ref g) + Padding<L>(ref g);
+
+    /// <summary>Floats of one input channel's planes (one at stride 1, four phases at stride 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ChannelFloats<L>(ref Args g) where L : struct, ILayer =>
+        (long)L.Stride(ref g) * L.Stride(ref g) * PlaneRows<L>(ref g) * RowWidth<L>(ref g);
+
+    /// <summary>Plane-row pixels the tiles cover: the output rows with their borders, less the last row's (never needed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Pixels<L>(ref Args g) where L : struct, ILayer =>
+        L.OutHeight(ref g) * RowWidth<L>(ref g) - (RowWidth<L>(ref g) - L.OutWidth(ref g));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TileStart(int tile, int five) => tile * Tile + Math.Min(tile, five) * Lanes;
 
     /// <summary>Whether a conv of this geometry runs here: the 3×3s and the 7×7 stem (the kernel sizes the tests cover).</summary>
     public static bool Handles(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
-        Avx512F.IsSupported && kernel is 3 or 7 && padding == kernel / 2 &&
+        Avx512F.IsSupported && Fits(kernel, stride, padding, height, width, outHeight, outWidth, second);
+
+    /// <summary><see cref="Handles"/> but for the instruction set.</summary>
+    private static bool Fits(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
+        kernel is 3 or 7 && padding == kernel / 2 && height >= 1 && width >= 1 &&
         (stride == 1 ? outHeight == height && outWidth == width
             : stride == 2 && !second && outHeight == (height - 1) / 2 + 1 && outWidth == (width - 1) / 2 + 1);
 
+    /// <summary>
+    /// The FALLBACK's way in (<see cref="Gemm.Conv"/>, for a layer that <see cref="Handles"/>): decides at run time the
+    /// tiles and the thread split that a generated layer's type fixes, then runs the same code.
+    /// </summary>
     public static void Conv(float* weights, float* bias, float* source, float* second, float* destination, bool relu,
         int outChannels, int inChannels, int height, int width, int kernel, int stride, int outHeight, int outWidth)
     {
         var args = new Args
         {
             A = weights, Bias = bias, Source = source, Second = second, C = destination, Relu = relu,
-            M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel, Padding = kernel / 2,
+            M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel,
             Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
         };
-        long macs = (long)outChannels * inChannels * kernel * kernel * outHeight * outWidth;
-        Workers.Run(macs >= ParallelThreshold ? Workers.MaxThreads : 1, &Part, &args);
-    }
-
-    /// <summary>
-    /// One thread's share, as <see cref="Gemm"/> splits: a range of pixel tiles when there are enough to go round,
-    /// else a range of weight panels over all pixels (14×14 and 7×7 maps).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Part(void* state, int part, int parts)
-    {
-        ref Args g = ref Unsafe.AsRef<Args>(state);
-        int wq = g.RowWidth;
-        int n = g.OutHeight * wq - (wq - g.OutWidth); // the last row's border columns are never needed
         // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors
         // along the padded rows, 5 + 5 + 4, where tiles of 4 computed 16.
-        int vectors = (n + Lanes - 1) / Lanes;
+        int vectors = (Pixels<Planned>(ref args) + Lanes - 1) / Lanes;
         int tiles = Math.Max(1, vectors / 4), five = Math.Max(0, vectors - 4 * tiles);
         if (five > tiles)
         {
             tiles = (vectors + 3) / 4;
             five = 0;
         }
-        int panels = (g.M + RowBlock - 1) / RowBlock;
+        args.Tiles = tiles;
+        args.FiveVectorTiles = five;
+        // A range of pixel tiles per thread when there are enough to go round, else a range of weight panels over
+        // all pixels (14×14 and 7×7 maps).
+        int threads = Workers.MaxThreads, panels = (outChannels + RowBlock - 1) / RowBlock;
+        long macs = (long)outChannels * inChannels * kernel * kernel * outHeight * outWidth;
+        args.Split = macs < ParallelThreshold ? ThreadSplit.Single
+            : threads > 1 && tiles < 2 * threads && panels >= threads ? ThreadSplit.WeightPanels : ThreadSplit.PixelTiles;
+        Run<Planned>(args);
+    }
+
+    /// <summary>
+    /// A generated layer's conv: its shape, fusions, tiles and thread split are the constants of <typeparamref name="T"/>,
+    /// checked once (<see cref="Refusal{T}"/>). Runs without AVX-512 too, in software: the tests' way on machines that
+    /// lack it (<see cref="Layers.ConvKernels.DirectAvx512{T}"/> refuses to).
+    /// </summary>
+    internal static void Conv<T>(in ConvOperands io) where T : struct, IDirectConvLayer
+    {
+        if (Verdict<T>.Refusal is { } refusal) throw new InvalidOperationException(refusal);
+        var args = new Args { A = io.Weights, Bias = io.Bias, Source = io.Source, Second = T.Summed ? io.Second : null, C = io.Destination };
+        Run<Compiled<T>>(args);
+    }
+
+    private static void Run<L>(Args args) where L : struct, ILayer =>
+        Workers.Run(L.Split(ref args) == ThreadSplit.Single ? 1 : Workers.MaxThreads, &Part<L>, &args);
+
+    private static class Verdict<T> where T : struct, IDirectConvLayer
+    {
+        public static readonly string? Refusal = Refusal<T>();
+    }
+
+    /// <summary>
+    /// Why <typeparamref name="T"/> cannot run here, or null: what the kernel would otherwise compute wrong or read and
+    /// write out of bounds for (a schedule the generator got wrong must fail loudly, once).
+    /// </summary>
+    internal static string? Refusal<T>() where T : struct, IDirectConvLayer
+    {
+        string layer = $"{typeof(T).Name} ({T.Kernel}×{T.Kernel} conv, stride {T.Stride}, padding {T.Padding}, " +
+            $"{T.InChannels}×{T.Height}×{T.Width} → {T.OutChannels}×{T.OutHeight}×{T.OutWidth}{(T.Summed ? ", summed input" : "")})";
+        string Refuse(string why) => $"{layer} cannot run on ConvKernels.DirectAvx512: {why}";
+        if (T.OutChannels < 1 || T.InChannels < 1) return Refuse("it needs at least one input and one output channel");
+        if (!Fits(T.Kernel, T.Stride, T.Padding, T.Height, T.Width, T.OutHeight, T.OutWidth, T.Summed))
+        {
+            return Refuse("DirectConv runs 3×3 and 7×7 convs with \"same\" padding (kernel / 2) at stride 1 (output the " +
+                "input's size), or at stride 2 (output ⌈size / 2⌉) without a summed input; schedule this layer on a GEMM kernel");
+        }
+        if (T.TailChannel != 0) return Refuse($"it reads one input buffer, not a concat (TailChannel is {T.TailChannel}, must be 0)");
+        if (T.Residual) return Refuse("its epilogue adds no residual (Residual must be false)");
+        if (!Enum.IsDefined(T.Split)) return Refuse($"Split {(int)T.Split} is not a ThreadSplit");
+        // The planes' size in long, before any int arithmetic on it below.
+        long rows = T.Stride == 1 ? T.Height + 2L * T.Padding : T.OutHeight + (long)T.Padding;
+        long rowWidth = T.Stride == 1 ? T.Width + 2L * T.Padding : T.OutWidth + (long)T.Padding;
+        if ((long)T.InChannels * T.Stride * T.Stride * rows * rowWidth + PlaneSlack > Array.MaxLength)
+        {
+            return Refuse("its planes would not fit one array");
+        }
+        var g = default(Args);
+        int n = Pixels<Compiled<T>>(ref g), tiles = T.Tiles, five = T.FiveVectorTiles;
+        if (tiles < 1 || five < 0 || five > tiles)
+        {
+            return Refuse($"Tiles {tiles} and FiveVectorTiles {five}: there must be at least one tile, and 0 to Tiles of them 5 vectors wide");
+        }
+        long Start(long tile) => tile * Tile + Math.Min(tile, five) * Lanes; // TileStart, without overflow
+        if (Start(tiles) < n || Start(tiles - 1) >= n)
+        {
+            return Refuse($"{tiles} tiles ({five} of 5 vectors, the others 4) cover {Start(tiles)} plane-row pixels; " +
+                $"this layer has {n}: the tiles must cover them all, and the last must start inside them");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// One thread's share, as <see cref="ILayer.Split"/> says: a range of pixel tiles, or a range of weight panels over
+    /// all pixels (with one thread, both are the whole layer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Part<L>(void* state, int part, int parts) where L : struct, ILayer
+    {
+        ref Args g = ref Unsafe.AsRef<Args>(state);
+        int wq = RowWidth<L>(ref g), n = Pixels<L>(ref g);
+        int tiles = L.Tiles(ref g), five = L.FiveVectorTiles(ref g);
+        int panels = (L.M(ref g) + RowBlock - 1) / RowBlock;
         int t0 = 0, t1 = tiles, p0 = 0, p1 = panels;
-        if (parts > 1 && (tiles >= 2 * parts || panels < parts))
+        if (L.Split(ref g) == ThreadSplit.PixelTiles)
         {
             t0 = tiles * part / parts;
             t1 = tiles * (part + 1) / parts;
         }
-        else if (parts > 1)
+        else if (L.Split(ref g) == ThreadSplit.WeightPanels)
         {
             p0 = panels * part / parts;
             p1 = panels * (part + 1) / parts;
@@ -105,45 +289,49 @@ internal static unsafe class DirectConv
         if (t0 >= t1 || p0 >= p1) return;
         int q0 = TileStart(t0, five), q1 = Math.Min(n, TileStart(t1, five));
 
-        long floats = g.Channels * g.ChannelFloats + PlaneSlack;
+        int k = L.Kernel(ref g), stride = L.Stride(ref g);
+        long floats = L.Channels(ref g) * ChannelFloats<L>(ref g) + PlaneSlack;
         float* planes = AlignedBuffer.Grow(ref t_planes, floats);
         // The plane rows this thread's outputs read: output row y reads rows y .. y + (k − 1) / stride.
-        int r0 = q0 / wq, r1 = Math.Min(g.PlaneRows - 1, (q1 - 1) / wq + (g.Kernel - 1) / g.Stride);
-        if (g.Stride == 1) Pad(ref g, planes, r0, r1);
-        else Phases(ref g, planes, r0, r1);
+        int r0 = q0 / wq, r1 = Math.Min(PlaneRows<L>(ref g) - 1, (q1 - 1) / wq + (k - 1) / stride);
+        if (stride == 1) Pad<L>(ref g, planes, r0, r1);
+        else Phases<L>(ref g, planes, r0, r1);
 
         // Where each tap (ky, kx) starts, from a channel's first plane.
-        int k = g.Kernel;
         int* taps = stackalloc int[k * k];
-        long plane = (long)g.PlaneRows * wq;
+        long plane = (long)PlaneRows<L>(ref g) * wq;
         for (int t = 0; t < k * k; t++)
         {
             int ky = t / k, kx = t % k;
-            taps[t] = g.Stride == 1 ? ky * wq + kx : (int)(((ky & 1) * 2 + (kx & 1)) * plane) + (ky >> 1) * wq + (kx >> 1);
+            taps[t] = stride == 1 ? ky * wq + kx : (int)(((ky & 1) * 2 + (kx & 1)) * plane) + (ky >> 1) * wq + (kx >> 1);
         }
         for (int t = t0; t < t1; t++)
         {
             int q = TileStart(t, five), end = Math.Min(n, TileStart(t + 1, five));
-            for (int p = p0; p < p1; p++)
+            if (end - q > Tile)
             {
-                if (end - q > Tile) Multiply<FiveVectors>(ref g, planes, taps, p * RowBlock, q, end);
-                else Multiply<FourVectors>(ref g, planes, taps, p * RowBlock, q, end);
+                for (int p = p0; p < p1; p++) Multiply<L, FiveVectors>(ref g, planes, taps, p * RowBlock, q, end);
+            }
+            else
+            {
+                for (int p = p0; p < p1; p++) Multiply<L, FourVectors>(ref g, planes, taps, p * RowBlock, q, end);
             }
         }
     }
 
-    private static int TileStart(int tile, int five) => tile * Tile + Math.Min(tile, five) * Lanes;
-
     /// <summary>Stride 1: rows [r0, r1] of every channel's bordered plane, the input (plus the second input) inside.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pad(ref Args g, float* planes, int r0, int r1)
+    private static void Pad<L>(ref Args g, float* planes, int r0, int r1) where L : struct, ILayer
     {
-        int height = g.Height, width = g.Width, pad = g.Padding, wp = g.RowWidth;
-        for (int c = 0; c < g.Channels; c++)
+        int height = L.Height(ref g), width = L.Width(ref g), pad = Padding<L>(ref g), wp = RowWidth<L>(ref g);
+        int channels = L.Channels(ref g);
+        long channelFloats = ChannelFloats<L>(ref g);
+        bool summed = L.Summed(ref g);
+        for (int c = 0; c < channels; c++)
         {
-            float* dst = planes + c * g.ChannelFloats;
+            float* dst = planes + c * channelFloats;
             float* s1 = g.Source + (long)c * height * width;
-            float* s2 = g.Second == null ? null : g.Second + (long)c * height * width;
+            float* s2 = summed ? g.Second + (long)c * height * width : null;
             for (int r = r0; r <= r1; r++)
             {
                 float* row = dst + (long)r * wp;
@@ -159,7 +347,7 @@ internal static unsafe class DirectConv
                 }
                 long at = (long)(r - pad) * width;
                 float* inside = row + pad;
-                if (s2 == null)
+                if (!summed)
                 {
                     Unsafe.CopyBlockUnaligned(inside, s1 + at, (uint)width * sizeof(float));
                     continue;
@@ -170,8 +358,8 @@ internal static unsafe class DirectConv
                 {
                     // Rows of 7, 14 or 28: the tail is most of the row, so it is one masked vector, not a scalar loop.
                     var mask = Simd512.FirstLanes(width - i);
-                    var sum = Avx512F.MaskLoad(s1 + at + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(s2 + at + i, mask, Vector512<float>.Zero);
-                    Avx512F.MaskStore(inside + i, mask, sum);
+                    var sum = Simd512.MaskLoad(s1 + at + i, mask) + Simd512.MaskLoad(s2 + at + i, mask);
+                    Simd512.MaskStore(inside + i, mask, sum);
                 }
             }
         }
@@ -182,21 +370,22 @@ internal static unsafe class DirectConv
     /// (2r + py, 2s + px), that is input pixel (2r + py − p, 2s + px − p), zero outside the input.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Phases(ref Args g, float* planes, int r0, int r1)
+    private static void Phases<L>(ref Args g, float* planes, int r0, int r1) where L : struct, ILayer
     {
-        int height = g.Height, width = g.Width, pad = g.Padding, wq = g.RowWidth;
-        long plane = (long)g.PlaneRows * wq;
+        int height = L.Height(ref g), width = L.Width(ref g), pad = Padding<L>(ref g), wq = RowWidth<L>(ref g);
+        int channels = L.Channels(ref g);
+        long plane = (long)PlaneRows<L>(ref g) * wq, channelFloats = ChannelFloats<L>(ref g);
         // An input row's even columns go to phase column px = p mod 2 from s = (p − px) / 2 on, its odd columns to
         // the other phase from s = (p + 1 − px) / 2: one pass splits a row into both.
         int evenPhase = pad & 1, oddPhase = 1 - evenPhase;
         int evenStart = (pad - evenPhase) / 2, oddStart = (pad + 1 - oddPhase) / 2;
         int evens = Math.Min((width + 1) / 2, wq - evenStart), odds = Math.Min(width / 2, wq - oddStart);
-        for (int c = 0; c < g.Channels; c++)
+        for (int c = 0; c < channels; c++)
         {
             float* src = g.Source + (long)c * height * width;
             for (int py = 0; py < 2; py++)
             {
-                float* phases = planes + c * g.ChannelFloats + py * 2 * plane;
+                float* phases = planes + c * channelFloats + py * 2 * plane;
                 for (int r = r0; r <= r1; r++)
                 {
                     float* even = phases + evenPhase * plane + (long)r * wq;
@@ -224,22 +413,23 @@ internal static unsafe class DirectConv
     /// [q, <paramref name="end"/>) kept), over all channels × k² taps, then bias, ReLU and the store.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Multiply<W>(ref Args g, float* planes, int* taps, int row, int q, int end) where W : struct, ITileColumns
+    private static void Multiply<L, W>(ref Args g, float* planes, int* taps, int row, int q, int end)
+        where L : struct, ILayer where W : struct, ITileColumns
     {
         bool fifth = W.Fifth;
-        int taps2 = g.Kernel * g.Kernel;
-        float* a = g.A + (long)row * g.Channels * taps2;
-        long channel = g.ChannelFloats;
+        int taps2 = L.Kernel(ref g) * L.Kernel(ref g), channels = L.Channels(ref g);
+        float* a = g.A + (long)row * channels * taps2;
+        long channel = ChannelFloats<L>(ref g);
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
         float* r0 = planes + q;
-        for (int c = 0; c < g.Channels; c++, r0 += channel)
+        for (int c = 0; c < channels; c++, r0 += channel)
         {
             for (int t = 0; t < taps2; t++, a += RowBlock)
             {
-                if ((t & 3) == 0) Sse.Prefetch0(a + WeightPrefetch); // a cache line of weights per 4 taps
+                if ((t & 3) == 0 && Sse.IsSupported) Sse.Prefetch0(a + WeightPrefetch); // a cache line of weights per 4 taps
                 float* b = r0 + taps[t];
                 var b0 = Vector512.Load(b);
                 var b1 = Vector512.Load(b + Lanes);
@@ -247,33 +437,33 @@ internal static unsafe class DirectConv
                 var b3 = Vector512.Load(b + 3 * Lanes);
                 var b4 = fifth ? Vector512.Load(b + 4 * Lanes) : default;
                 var a0 = Vector512.Create(a[0]);
-                c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
-                c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02); c03 = Avx512F.FusedMultiplyAdd(a0, b3, c03);
-                if (fifth) c04 = Avx512F.FusedMultiplyAdd(a0, b4, c04);
+                c00 = Simd512.MultiplyAdd(a0, b0, c00); c01 = Simd512.MultiplyAdd(a0, b1, c01);
+                c02 = Simd512.MultiplyAdd(a0, b2, c02); c03 = Simd512.MultiplyAdd(a0, b3, c03);
+                if (fifth) c04 = Simd512.MultiplyAdd(a0, b4, c04);
                 var a1 = Vector512.Create(a[1]);
-                c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
-                c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12); c13 = Avx512F.FusedMultiplyAdd(a1, b3, c13);
-                if (fifth) c14 = Avx512F.FusedMultiplyAdd(a1, b4, c14);
+                c10 = Simd512.MultiplyAdd(a1, b0, c10); c11 = Simd512.MultiplyAdd(a1, b1, c11);
+                c12 = Simd512.MultiplyAdd(a1, b2, c12); c13 = Simd512.MultiplyAdd(a1, b3, c13);
+                if (fifth) c14 = Simd512.MultiplyAdd(a1, b4, c14);
                 var a2 = Vector512.Create(a[2]);
-                c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
-                c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22); c23 = Avx512F.FusedMultiplyAdd(a2, b3, c23);
-                if (fifth) c24 = Avx512F.FusedMultiplyAdd(a2, b4, c24);
+                c20 = Simd512.MultiplyAdd(a2, b0, c20); c21 = Simd512.MultiplyAdd(a2, b1, c21);
+                c22 = Simd512.MultiplyAdd(a2, b2, c22); c23 = Simd512.MultiplyAdd(a2, b3, c23);
+                if (fifth) c24 = Simd512.MultiplyAdd(a2, b4, c24);
                 var a3 = Vector512.Create(a[3]);
-                c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
-                c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32); c33 = Avx512F.FusedMultiplyAdd(a3, b3, c33);
-                if (fifth) c34 = Avx512F.FusedMultiplyAdd(a3, b4, c34);
+                c30 = Simd512.MultiplyAdd(a3, b0, c30); c31 = Simd512.MultiplyAdd(a3, b1, c31);
+                c32 = Simd512.MultiplyAdd(a3, b2, c32); c33 = Simd512.MultiplyAdd(a3, b3, c33);
+                if (fifth) c34 = Simd512.MultiplyAdd(a3, b4, c34);
             }
         }
-        int rows = Math.Min(RowBlock, g.M - row);
+        int rows = Gemm.Rows(L.M(ref g), row);
         var bias0 = Vector512.Create(g.Bias[row]);
         var bias1 = rows > 1 ? Vector512.Create(g.Bias[row + 1]) : default;
         var bias2 = rows > 2 ? Vector512.Create(g.Bias[row + 2]) : default;
         var bias3 = rows > 3 ? Vector512.Create(g.Bias[row + 3]) : default;
-        Store(ref g, row, rows, q, end, c00 + bias0, c10 + bias1, c20 + bias2, c30 + bias3);
-        if (q + Lanes < end) Store(ref g, row, rows, q + Lanes, end, c01 + bias0, c11 + bias1, c21 + bias2, c31 + bias3);
-        if (q + 2 * Lanes < end) Store(ref g, row, rows, q + 2 * Lanes, end, c02 + bias0, c12 + bias1, c22 + bias2, c32 + bias3);
-        if (q + 3 * Lanes < end) Store(ref g, row, rows, q + 3 * Lanes, end, c03 + bias0, c13 + bias1, c23 + bias2, c33 + bias3);
-        if (fifth && q + 4 * Lanes < end) Store(ref g, row, rows, q + 4 * Lanes, end, c04 + bias0, c14 + bias1, c24 + bias2, c34 + bias3);
+        Store<L>(ref g, row, rows, q, end, c00 + bias0, c10 + bias1, c20 + bias2, c30 + bias3);
+        if (q + Lanes < end) Store<L>(ref g, row, rows, q + Lanes, end, c01 + bias0, c11 + bias1, c21 + bias2, c31 + bias3);
+        if (q + 2 * Lanes < end) Store<L>(ref g, row, rows, q + 2 * Lanes, end, c02 + bias0, c12 + bias1, c22 + bias2, c32 + bias3);
+        if (q + 3 * Lanes < end) Store<L>(ref g, row, rows, q + 3 * Lanes, end, c03 + bias0, c13 + bias1, c23 + bias2, c33 + bias3);
+        if (fifth && q + 4 * Lanes < end) Store<L>(ref g, row, rows, q + 4 * Lanes, end, c04 + bias0, c14 + bias1, c24 + bias2, c34 + bias3);
     }
 
     /// <summary>
@@ -283,18 +473,18 @@ internal static unsafe class DirectConv
     /// worked out once for the 4 channels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref Args g, int row, int rows, int q, int end, Vector512<float> v0, Vector512<float> v1,
-        Vector512<float> v2, Vector512<float> v3)
+    private static void Store<L>(ref Args g, int row, int rows, int q, int end, Vector512<float> v0, Vector512<float> v1,
+        Vector512<float> v2, Vector512<float> v3) where L : struct, ILayer
     {
-        if (g.Relu)
+        if (L.Relu(ref g))
         {
             v0 = Vector512.Max(v0, Vector512<float>.Zero);
             v1 = Vector512.Max(v1, Vector512<float>.Zero);
             v2 = Vector512.Max(v2, Vector512<float>.Zero);
             v3 = Vector512.Max(v3, Vector512<float>.Zero);
         }
-        int wq = g.RowWidth, border = wq - g.OutWidth;
-        long channel = (long)g.OutHeight * g.OutWidth;
+        int outWidth = L.OutWidth(ref g), wq = RowWidth<L>(ref g), border = wq - outWidth;
+        long channel = (long)L.OutHeight(ref g) * outWidth;
         var index = Vector512<int>.Indices + Vector512.Create(q);
         var live = Vector512.LessThan(index, Vector512.Create(end));
         int last = Math.Min(q + Lanes, end) - 1;
@@ -302,12 +492,12 @@ internal static unsafe class DirectConv
         {
             int start = y * wq;
             var mask = (live & Vector512.GreaterThanOrEqual(index, Vector512.Create(start))
-                & Vector512.LessThan(index, Vector512.Create(start + g.OutWidth))).AsSingle();
+                & Vector512.LessThan(index, Vector512.Create(start + outWidth))).AsSingle();
             float* c = g.C + row * channel + q - border * y;
-            Avx512F.MaskStore(c, mask, v0);
-            if (rows > 1) Avx512F.MaskStore(c + channel, mask, v1);
-            if (rows > 2) Avx512F.MaskStore(c + 2 * channel, mask, v2);
-            if (rows > 3) Avx512F.MaskStore(c + 3 * channel, mask, v3);
+            Simd512.MaskStore(c, mask, v0);
+            if (rows > 1) Simd512.MaskStore(c + channel, mask, v1);
+            if (rows > 2) Simd512.MaskStore(c + 2 * channel, mask, v2);
+            if (rows > 3) Simd512.MaskStore(c + 3 * channel, mask, v3);
         }
     }
 }

@@ -47,11 +47,11 @@ internal static unsafe class EvenLanes
             }
             else
             {
-                lo = Avx512F.MaskLoad(row + x, Simd512.FirstLanes(width - x), Vector512<float>.Zero);
-                hi = Avx512F.MaskLoad(row + x + Lanes, Simd512.FirstLanes(width - x - Lanes), Vector512<float>.Zero);
+                lo = Simd512.MaskLoad(row + x, Simd512.FirstLanes(width - x));
+                hi = Simd512.MaskLoad(row + x + Lanes, Simd512.FirstLanes(width - x - Lanes));
             }
-            var e = Avx512F.PermuteVar16x32x2(lo, evenLanes, hi);
-            var o = Avx512F.PermuteVar16x32x2(lo, oddLanes, hi);
+            var e = Simd512.Permute(lo, evenLanes, hi);
+            var o = Simd512.Permute(lo, oddLanes, hi);
             if (i + Lanes <= evens) e.Store(even + i);
             else if (i < evens) Simd512.StorePartial(e, even + i, evens - i);
             if (i + Lanes <= odds) o.Store(odd + i);

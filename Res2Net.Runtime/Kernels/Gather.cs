@@ -30,8 +30,17 @@ public static unsafe class Gather
         int outHeight, int outWidth, float* col)
     {
         var job = Describe(source, second, channels, height, width, kernel, stride, padding, outHeight, outWidth, col);
-        long floats = (long)channels * kernel * kernel * outHeight * outWidth;
-        Workers.Run(floats >= ParallelThreshold ? Math.Min(channels, Workers.MaxThreads) : 1, &ChannelPart, &job);
+        Im2Col(ref job);
+    }
+
+    /// <summary>Gathers what <paramref name="job"/> describes, the channels split over the worker threads.</summary>
+    internal static void Im2Col(ref Job job)
+    {
+        long floats = (long)job.Channels * job.Kernel * job.Kernel * job.OutHeight * job.OutWidth;
+        fixed (Job* state = &job)
+        {
+            Workers.Run(floats >= ParallelThreshold ? Math.Min(job.Channels, Workers.MaxThreads) : 1, &ChannelPart, state);
+        }
     }
 
     internal static Job Describe(float* source, float* second, int channels, int height, int width, int kernel, int stride, int padding,

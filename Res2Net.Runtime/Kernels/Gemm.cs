@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Res2Net.Runtime.Kernels.Layers;
 
 namespace Res2Net.Runtime.Kernels;
 
@@ -14,6 +15,11 @@ namespace Res2Net.Runtime.Kernels;
 /// it from L1 at unit stride.
 /// Bias, residual add and ReLU happen in registers before the single store. 3×3 and 7×7 convs with "same" padding
 /// (stride 1 or 2) skip the gathered matrix where AVX-512 is available: <see cref="DirectConv"/> reads shifted planes.
+/// Generated layers run through <see cref="ConvKernels"/>, each with its own copy of the code below, shapes and
+/// schedule folded in; <see cref="Conv"/> is the fallback that decides them at run time. The result is the same to
+/// the bit whatever the schedule, thread count or vector width: every output sums its K products in the same order
+/// (one fused multiply-add each, the partial sums of a depth slice stored and reloaded exactly), then adds the bias,
+/// the residual, and applies ReLU.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -44,7 +50,7 @@ public static unsafe class Gemm
     /// </summary>
     private const int WeightPrefetch = 512;
 
-    /// <summary>Below this many multiply-adds a layer runs on one thread: waking a worker would cost more.</summary>
+    /// <summary>Below this many multiply-adds the fallback runs a layer on one thread: waking a worker would cost more.</summary>
     private const long ParallelThreshold = 1 << 18;
 
     // One per thread: the layers of a batch may run on several threads at once, each with its own B tiles.
@@ -57,21 +63,110 @@ public static unsafe class Gemm
     [ThreadStatic]
     private static float[]? t_columns;
 
+    /// <summary>
+    /// Where one layer reads and writes, shared by its threads; the fields after the pointers are the fallback's
+    /// layer, read through <see cref="Planned"/> (a generated layer's are constants of its type).
+    /// </summary>
     private struct Args
     {
         public float* A, C, Bias, Residual;
-        public float* Source, Tail;
-        public int M, N, K, TailRow;
-        public bool Relu;
 
-        /// <summary>Gathering still to do, by each thread for its own pixels, when not null.</summary>
+        /// <summary>B: the activations (<see cref="GemmInput.InPlace"/>) or the receptive-field matrix.</summary>
+        public float* Source, Tail;
+
+        /// <summary>The gathering each thread does for its own pixels (<see cref="GemmInput.GatheredPerThread"/>).</summary>
         public Gather.Job* Gather;
+
+        public int M, N, K, TailRow;
+        public bool Relu, PackB;
+        public ThreadSplit Split;
+        public GemmInput Input;
+        public GemmRemainder Remainder;
     }
 
     /// <summary>
-    /// Runs one conv layer. <paramref name="second"/>, if not null, is added to <paramref name="source"/> element-wise
-    /// (the hierarchical add); <paramref name="tail"/>, if not null, supplies input channels from
-    /// <paramref name="tailChannel"/> on (a 1×1 conv over a concat of two buffers).
+    /// The layer as the kernel code reads it. <see cref="Compiled{T}"/> answers with a generated layer's constants,
+    /// so the JIT folds every answer into that layer's own copy of the code; <see cref="Planned"/> answers with what
+    /// the fallback decided at run time. One code serves both, so the two cannot drift apart.
+    /// </summary>
+    private interface ILayer
+    {
+        /// <summary>Rows of C: output channels.</summary>
+        static abstract int M(ref Args g);
+
+        /// <summary>Columns of B and C: output pixels.</summary>
+        static abstract int N(ref Args g);
+
+        /// <summary>Rows of B: input channels × kernel taps.</summary>
+        static abstract int K(ref Args g);
+
+        /// <summary>The first row of B read from <see cref="Args.Tail"/>; <see cref="int.MaxValue"/> when there is none.</summary>
+        static abstract int TailRow(ref Args g);
+
+        static abstract bool Residual(ref Args g);
+        static abstract bool Relu(ref Args g);
+        static abstract ThreadSplit Split(ref Args g);
+        static abstract GemmInput Input(ref Args g);
+        static abstract bool PackB(ref Args g);
+        static abstract GemmRemainder Remainder(ref Args g);
+    }
+
+    private readonly struct Compiled<T> : ILayer where T : struct, IGemmConvLayer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int M(ref Args g) => T.OutChannels;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int N(ref Args g) => T.OutHeight * T.OutWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int K(ref Args g) => T.InChannels * T.Kernel * T.Kernel;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailRow(ref Args g) => T.TailChannel > 0 ? T.TailChannel : int.MaxValue;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Residual(ref Args g) => T.Residual;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Relu(ref Args g) => T.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ThreadSplit Split(ref Args g) => T.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static GemmInput Input(ref Args g) => T.Input;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool PackB(ref Args g) => T.PackB;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static GemmRemainder Remainder(ref Args g) => T.Remainder;
+    }
+
+    private readonly struct Planned : ILayer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int M(ref Args g) => g.M;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int N(ref Args g) => g.N;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int K(ref Args g) => g.K;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailRow(ref Args g) => g.TailRow;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Residual(ref Args g) => g.Residual != null;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Relu(ref Args g) => g.Relu;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ThreadSplit Split(ref Args g) => g.Split;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static GemmInput Input(ref Args g) => g.Input;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool PackB(ref Args g) => g.PackB;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static GemmRemainder Remainder(ref Args g) => g.Remainder;
+    }
+
+    /// <summary>
+    /// The FALLBACK: runs one conv layer of any geometry, deciding at run time what a generated layer's type fixes at
+    /// generation time (<see cref="ConvKernels"/>): DirectConv or the GEMM, how B is made, the thread split, packing and
+    /// what follows the whole tiles. It is what the tests, the profiler's replay and any layer the generator does
+    /// not specialize run; it then runs the very code the specialized kernels do, so both give the same bits.
+    /// <paramref name="second"/>, if not null, is added to <paramref name="source"/> element-wise (the hierarchical
+    /// add); <paramref name="tail"/>, if not null, supplies input channels from <paramref name="tailChannel"/> on (a
+    /// 1×1 conv over a concat of two buffers).
     /// </summary>
     public static void Conv(float* weights, float* bias, float* source, float* second, float* tail, int tailChannel,
         float* destination, float* residual, bool relu, int outChannels, int inChannels, int height, int width,
@@ -83,133 +178,291 @@ public static unsafe class Gemm
             LayerClock.Mark();
             return;
         }
+        bool inPlace = kernel == 1 && stride == 1 && padding == 0 && second == null;
+        if (!inPlace && tail != null) throw new ArgumentException("a concat tail needs a 1×1 stride-1 conv", nameof(tail));
         var args = new Args
         {
             A = weights, Bias = bias, C = destination, Residual = residual, Relu = relu,
             Source = source, Tail = tail, TailRow = tail == null ? int.MaxValue : tailChannel,
             M = outChannels, N = outHeight * outWidth, K = inChannels * kernel * kernel,
         };
-        bool direct = kernel == 1 && stride == 1 && padding == 0 && second == null;
-        int parts = (long)args.M * args.N * args.K >= ParallelThreshold ? Workers.MaxThreads : 1;
-        Gather.Job job = default;
-        if (!direct)
+        var job = inPlace ? default : Gather.Describe(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, null);
+        if (Vector512.IsHardwareAccelerated)
         {
-            if (tail != null) throw new ArgumentException("a concat tail needs a 1×1 stride-1 conv", nameof(tail));
-            long floats = (long)args.K * args.N + ReadSlack;
-            args.Source = AlignedBuffer.Grow(ref t_columns, floats);
-            job = Gather.Describe(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
-            if (SplitsColumns(args.M, args.N, Math.Min(parts, Workers.MaxThreads)))
-            {
-                args.Gather = &job; // each thread gathers the pixels it will multiply
-            }
-            else
-            {
-                Gather.Im2Col(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, args.Source);
-            }
-        }
-        Workers.Run(parts, &Part, &args);
-        LayerClock.Mark();
-    }
-
-    /// <summary>
-    /// One thread's share: a range of pixel columns when there are enough to go round (each thread then
-    /// streams all weights over its own pixels), else a range of weight panels over all pixels (layer4's 7×7).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Part(void* state, int part, int parts)
-    {
-        ref Args g = ref Unsafe.AsRef<Args>(state);
-        float* packed = AlignedBuffer.Grow(ref t_packed, DepthBlock * MaxTile);
-        int panels = (g.M + RowBlock - 1) / RowBlock;
-        if (Vector512.IsHardwareAccelerated) Split<Simd512, Vector512<float>>(ref g, packed, panels, part, parts);
-        else Split<Simd256, Vector256<float>>(ref g, packed, panels, part, parts);
-    }
-
-    /// <summary>Whether the threads share a layer by pixel columns (else by weight panels); <see cref="Split"/> decides alike.</summary>
-    private static bool SplitsColumns(int m, int n, int parts)
-    {
-        int tile = Vector512.IsHardwareAccelerated ? Simd512.TileVectors * Simd512.Lanes : Simd256.TileVectors * Simd256.Lanes;
-        return parts <= 1 || n / tile >= 2 * parts || (m + RowBlock - 1) / RowBlock < parts;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Split<S, V>(ref Args g, float* packed, int panels, int part, int parts) where S : struct, ISimd<V> where V : struct
-    {
-        int tile = S.TileVectors * S.Lanes;
-        int tiles = g.N / tile;
-        if (parts <= 1 || tiles >= 2 * parts || panels < parts)
-        {
-            int t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
-            int j0 = t0 * tile, j1 = part == parts - 1 ? g.N : t1 * tile;
-            if (g.Gather != null && j0 < j1) Gather.Range(ref *g.Gather, 0, g.Gather->Channels, j0, j1);
-            Rect<S, V>(ref g, packed, 0, panels, j0, j1);
+            Plan<Simd512, Vector512<float>>(ref args, inPlace);
+            Run<Planned, Simd512, Vector512<float>>(args, job);
         }
         else
         {
-            Rect<S, V>(ref g, packed, panels * part / parts, panels * (part + 1) / parts, 0, g.N);
+            Plan<Simd256, Vector256<float>>(ref args, inPlace);
+            Run<Planned, Simd256, Vector256<float>>(args, job);
         }
+        LayerClock.Mark();
+    }
+
+    /// <summary>The fallback's schedule for a layer of M × N × K, on this machine's threads and vector width.</summary>
+    private static void Plan<S, V>(ref Args g, bool inPlace) where S : struct, ISimd<V> where V : struct
+    {
+        int tile = S.TileVectors * S.Lanes, threads = Workers.MaxThreads;
+        int panels = (g.M + RowBlock - 1) / RowBlock, tiles = g.N / tile;
+        // A range of pixel tiles per thread when there are enough to go round (each thread then streams all weights
+        // over its own pixels), else a range of weight panels over all pixels (layer4's 7×7).
+        g.Split = (long)g.M * g.N * g.K < ParallelThreshold ? ThreadSplit.Single
+            : threads > 1 && tiles < 2 * threads && panels >= threads ? ThreadSplit.WeightPanels : ThreadSplit.PixelTiles;
+        // Threads that split the pixels gather their own; split by panels, they all read the whole matrix.
+        g.Input = inPlace ? GemmInput.InPlace : g.Split == ThreadSplit.WeightPanels ? GemmInput.Gathered : GemmInput.GatheredPerThread;
+        // Packing costs a copy of each B tile; it pays off once enough panels reuse it (layer1's 3×3 convs have
+        // 14 output channels, 4 panels: there B is read in place). A concat tail must be packed to be joined.
+        int threadPanels = g.Split == ThreadSplit.WeightPanels ? panels / threads : panels;
+        g.PackB = g.Tail != null || threadPanels >= PackPanels;
+        g.Remainder = RemainderOf<S, V>(g.N);
     }
 
     /// <summary>
-    /// Panels [p0, p1) × columns [j0, j1): for each tile of pixels and each depth slice, B is packed once and
-    /// every panel passes over it. What whole tiles leave joins the last one as a fifth vector, runs as three
-    /// vectors and a pixel (a 7×7 map's 49, <see cref="TileAndAPixel"/>), as one narrower tile when it is nearly
-    /// whole (one pass over the weights beats several), or as single vectors.
+    /// What the fallback does with the pixels whole tiles leave: at most one vector joins the last whole tile as a fifth
+    /// vector column (a 14×14 map is 3 tiles and 4 pixels; 28×28 is 12 and 16) instead of a pass of single vectors
+    /// over all the weights; a 7×7 map's 49 run as three vectors and a pixel (<see cref="TileAndAPixel"/>); a
+    /// nearly whole tile runs as one narrower tile (one pass over the weights beats several); else single vectors.
+    /// </summary>
+    private static GemmRemainder RemainderOf<S, V>(int n) where S : struct, ISimd<V> where V : struct
+    {
+        int tile = S.TileVectors * S.Lanes, rest = n % tile;
+        if (rest == 0) return GemmRemainder.None;
+        if (S.TileVectors == 4 && n > tile && rest <= S.Lanes) return GemmRemainder.FifthVector;
+        if (S.TileVectors == 4 && S.Lanes == 16 && rest == 3 * S.Lanes + 1) return GemmRemainder.ThreeVectorsAndAPixel;
+        return rest > (S.TileVectors - 1) * S.Lanes ? GemmRemainder.NarrowTile : GemmRemainder.Vectors;
+    }
+
+    /// <summary>
+    /// A generated layer's conv on vectors <typeparamref name="S"/>: its shape, fusions and schedule are the constants
+    /// of <typeparamref name="T"/>, checked once (<see cref="Refusal{T, S, V}"/>). The 512-bit copy runs without
+    /// AVX-512 too, in software: the tests' way on machines that lack it (<see cref="ConvKernels.GemmAvx512{T}"/> refuses to).
+    /// </summary>
+    internal static void Conv<T, S, V>(in ConvOperands io) where T : struct, IGemmConvLayer where S : struct, ISimd<V> where V : struct
+    {
+        if (Verdict<T, S, V>.Refusal is { } refusal) throw new InvalidOperationException(refusal);
+        var args = new Args
+        {
+            A = io.Weights, Bias = io.Bias, C = io.Destination, Residual = T.Residual ? io.Residual : null,
+            Source = io.Source, Tail = T.TailChannel > 0 ? io.Tail : null,
+        };
+        var job = T.Input == GemmInput.InPlace ? default : Gather.Describe(io.Source, T.Summed ? io.Second : null, T.InChannels,
+            T.Height, T.Width, T.Kernel, T.Stride, T.Padding, T.OutHeight, T.OutWidth, null);
+        Run<Compiled<T>, S, V>(args, job);
+    }
+
+    /// <summary>Makes B as the layer says (gathered now, by each thread later, or read in place), then runs the threads.</summary>
+    private static void Run<L, S, V>(Args args, Gather.Job job) where L : struct, ILayer where S : struct, ISimd<V> where V : struct
+    {
+        if (L.Input(ref args) != GemmInput.InPlace)
+        {
+            job.Col = args.Source = AlignedBuffer.Grow(ref t_columns, (long)L.K(ref args) * L.N(ref args) + ReadSlack);
+            if (L.Input(ref args) == GemmInput.GatheredPerThread) args.Gather = &job;
+            else Gather.Im2Col(ref job);
+        }
+        Workers.Run(L.Split(ref args) == ThreadSplit.Single ? 1 : Workers.MaxThreads, &Part<L, S, V>, &args);
+    }
+
+    private static class Verdict<T, S, V> where T : struct, IGemmConvLayer where S : struct, ISimd<V> where V : struct
+    {
+        public static readonly string? Refusal = Refusal<T, S, V>();
+    }
+
+    /// <summary>
+    /// Why <typeparamref name="T"/> cannot run on vectors <typeparamref name="S"/>, or null: what the kernel would
+    /// otherwise compute wrong or read and write out of bounds for (a schedule the generator got wrong must fail
+    /// loudly, once). Inefficient but correct choices are the generator's business, not refused.
+    /// </summary>
+    internal static string? Refusal<T, S, V>() where T : struct, IGemmConvLayer where S : struct, ISimd<V> where V : struct
+    {
+        string kernel = S.Lanes == 16 ? "GemmAvx512" : "GemmAvx2";
+        string layer = $"{typeof(T).Name} ({T.Kernel}×{T.Kernel} conv, stride {T.Stride}, padding {T.Padding}, " +
+            $"{T.InChannels}×{T.Height}×{T.Width} → {T.OutChannels}×{T.OutHeight}×{T.OutWidth})";
+        string Refuse(string why) => $"{layer} cannot run on ConvKernels.{kernel}: {why}";
+        if (T.OutChannels < 1 || T.InChannels < 1 || T.Height < 1 || T.Width < 1 || T.Kernel < 1 || T.Stride < 1 || T.Padding < 0)
+        {
+            return Refuse("channels, sizes, kernel and stride must be at least 1 and padding at least 0");
+        }
+        long outHeight = (T.Height + 2L * T.Padding - T.Kernel) / T.Stride + 1, outWidth = (T.Width + 2L * T.Padding - T.Kernel) / T.Stride + 1;
+        if (T.Kernel > T.Height + 2L * T.Padding || T.Kernel > T.Width + 2L * T.Padding || T.OutHeight != outHeight || T.OutWidth != outWidth)
+        {
+            return Refuse($"the output of this conv is {outHeight}×{outWidth} ((size + 2·padding − kernel) / stride + 1)");
+        }
+        if (!Enum.IsDefined(T.Split) || !Enum.IsDefined(T.Input) || !Enum.IsDefined(T.Remainder))
+        {
+            return Refuse($"Split {(int)T.Split}, Input {(int)T.Input} or Remainder {(int)T.Remainder} is not a value of its enum");
+        }
+        long n = (long)T.OutHeight * T.OutWidth, k = (long)T.InChannels * T.Kernel * T.Kernel;
+        if (n * k + ReadSlack > Array.MaxLength || (long)T.OutChannels * n > Array.MaxLength || (long)(T.OutChannels + RowBlock) * k > Array.MaxLength)
+        {
+            return Refuse("its matrices would not fit one array");
+        }
+        bool inPlaceGeometry = T.Kernel == 1 && T.Stride == 1 && T.Padding == 0 && !T.Summed;
+        if (T.Input == GemmInput.InPlace && !inPlaceGeometry)
+        {
+            return Refuse("Input InPlace reads B as the activations lie, which only a 1×1 stride-1 conv without padding " +
+                "or summed input can; it needs Gathered or GatheredPerThread");
+        }
+        if (T.TailChannel != 0 && (T.TailChannel < 1 || T.TailChannel >= T.InChannels || T.Input != GemmInput.InPlace || !T.PackB))
+        {
+            return Refuse($"TailChannel {T.TailChannel}: a concat tail is joined while B is packed, so it needs Input InPlace, " +
+                $"PackB and a tail channel from 1 to {T.InChannels - 1}");
+        }
+        if (T.Input == GemmInput.GatheredPerThread && T.Split == ThreadSplit.WeightPanels)
+        {
+            return Refuse("Input GatheredPerThread with Split WeightPanels: every thread would gather all pixels into the one " +
+                "matrix at once; split by panels, it needs Gathered");
+        }
+        int tile = S.TileVectors * S.Lanes, rest = (int)(n % tile);
+        string pixels = $"{n} pixels are {n / tile} tiles of {tile} and {rest} more";
+        string? remainder = T.Remainder switch
+        {
+            GemmRemainder.None when rest != 0 => $"Remainder None leaves pixels out: {pixels}",
+            not GemmRemainder.None when rest == 0 => $"Remainder {T.Remainder}, but {pixels}: it must be None",
+            GemmRemainder.FifthVector when S.TileVectors != 4 || n < tile || rest > S.Lanes =>
+                $"Remainder FifthVector takes at most one vector of {S.Lanes} after at least one tile of 4 vectors " +
+                $"(AVX-512); {pixels}",
+            GemmRemainder.ThreeVectorsAndAPixel when S.Lanes != 16 || rest != 49 =>
+                $"Remainder ThreeVectorsAndAPixel is for 49 pixels after the whole tiles of 64 (AVX-512); {pixels}",
+            _ => null,
+        };
+        return remainder == null ? null : Refuse(remainder);
+    }
+
+    /// <summary>
+    /// One thread's share, as <see cref="ILayer.Split"/> says: a range of pixel tiles, each streaming all weights over
+    /// its own pixels (and gathering them first when B is gathered per thread), or a range of weight panels over all
+    /// pixels (with one thread, both are the whole layer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rect<S, V>(ref Args g, float* packed, int p0, int p1, int j0, int j1) where S : struct, ISimd<V> where V : struct
+    private static void Part<L, S, V>(void* state, int part, int parts) where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
-        int tile = S.TileVectors * S.Lanes;
-        // Packing costs a copy of each B tile; it pays off once enough panels reuse it (layer1's 3×3 convs have
-        // 14 output channels, 4 panels: there B is read in place). A concat tail must be packed to be joined.
-        bool pack = p1 - p0 >= PackPanels || g.Tail != null;
-        for (int j = j0; j < j1; j += tile)
+        ref Args g = ref Unsafe.AsRef<Args>(state);
+        float* packed = L.PackB(ref g) ? AlignedBuffer.Grow(ref t_packed, DepthBlock * MaxTile) : null;
+        int n = L.N(ref g), panels = (L.M(ref g) + RowBlock - 1) / RowBlock;
+        if (L.Split(ref g) == ThreadSplit.WeightPanels)
         {
-            int width = Math.Min(tile, j1 - j);
-            bool wide = width > (S.TileVectors - 1) * S.Lanes;
-            // At most one vector past the last whole tile (a 14×14 map is 3 tiles and 4 pixels; 28×28 is 12 and 16)
-            // joins that tile as a fifth vector column, instead of a pass of single vectors over all the weights.
-            bool five = S.TileVectors == 4 && j1 - j > tile && j1 - j <= tile + S.Lanes;
-            if (five) width = j1 - j;
-            int stride = five ? tile + S.Lanes : tile;
-            bool pixel = S.TileVectors == 4 && width == 3 * S.Lanes + 1 && Avx512F.IsSupported;
-            for (int k0 = 0; k0 < g.K; k0 += DepthBlock)
+            Rect<L, S, V>(ref g, packed, panels * part / parts, panels * (part + 1) / parts, 0, n);
+            return;
+        }
+        int tile = S.TileVectors * S.Lanes, tiles = n / tile;
+        int t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
+        int j0 = t0 * tile, j1 = part == parts - 1 ? n : t1 * tile;
+        if (j0 >= j1) return;
+        if (L.Input(ref g) == GemmInput.GatheredPerThread) Gather.Range(ref *g.Gather, 0, g.Gather->Channels, j0, j1);
+        Rect<L, S, V>(ref g, packed, 0, panels, j0, j1);
+    }
+
+    /// <summary>
+    /// Panels [p0, p1) × columns [j0, j1): whole tiles, then, where the range ends at the last pixel, what they leave
+    /// as <see cref="ILayer.Remainder"/> says (a thread's range ends on a whole tile otherwise).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rect<L, S, V>(ref Args g, float* packed, int p0, int p1, int j0, int j1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
+    {
+        if (p0 >= p1) return;
+        int tile = S.TileVectors * S.Lanes;
+        var remainder = L.Remainder(ref g);
+        bool last = j1 == L.N(ref g);
+        int rest = last && remainder != GemmRemainder.None ? L.N(ref g) % tile : 0;
+        // Where the whole tiles end: one tile earlier when the last takes the fifth vector.
+        int whole = j1 - rest - (rest > 0 && remainder == GemmRemainder.FifthVector ? tile : 0);
+        for (int j = j0; j < whole; j += tile) Columns<L, S, V, WholeTiles>(ref g, packed, p0, p1, j, tile);
+        if (rest == 0) return;
+        if (remainder == GemmRemainder.FifthVector) Columns<L, S, V, FiveVectorTiles>(ref g, packed, p0, p1, whole, tile + rest);
+        else if (remainder == GemmRemainder.ThreeVectorsAndAPixel) Columns<L, S, V, TilesAndAPixel>(ref g, packed, p0, p1, whole, rest);
+        else if (remainder == GemmRemainder.NarrowTile) Columns<L, S, V, WholeTiles>(ref g, packed, p0, p1, whole, rest);
+        else Columns<L, S, V, SingleVectors>(ref g, packed, p0, p1, whole, rest);
+    }
+
+    /// <summary>
+    /// Panels [p0, p1) × the <paramref name="width"/> columns from <paramref name="col"/>, on micro-kernel
+    /// <typeparamref name="U"/>: for each depth slice, B is packed once (when the layer packs) and every panel passes
+    /// over it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Columns<L, S, V, U>(ref Args g, float* packed, int p0, int p1, int col, int width)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct where U : struct, IMicroKernel
+    {
+        int k = L.K(ref g), n = L.N(ref g);
+        int stride = U.Kind == MicroKernel.FiveVectorTile ? S.TileVectors * S.Lanes + S.Lanes : S.TileVectors * S.Lanes;
+        for (int k0 = 0; k0 < k; k0 += DepthBlock)
+        {
+            int k1 = Math.Min(k, k0 + DepthBlock);
+            float* b = g.Source + (long)k0 * n + col;
+            int ldb = n;
+            if (L.PackB(ref g))
             {
-                int k1 = Math.Min(g.K, k0 + DepthBlock);
-                float* b = g.Source + (long)k0 * g.N + j;
-                int ldb = g.N;
-                if (pack)
+                Pack<L>(ref g, packed, stride, k0, k1, col, width);
+                b = packed;
+                ldb = stride;
+            }
+            for (int p = p0; p < p1; p++)
+            {
+                int row = p * RowBlock;
+                if (U.Kind == MicroKernel.Tile) Tile<L, S, V, FourVectors>(ref g, b, ldb, row, col, width, k0, k1);
+                else if (U.Kind == MicroKernel.FiveVectorTile) Tile<L, S, V, FiveVectors>(ref g, b, ldb, row, col, width, k0, k1);
+                else if (U.Kind == MicroKernel.TileAndAPixel) TileAndAPixel<L>(ref g, b, ldb, row, col, k0, k1);
+                else
                 {
-                    Pack(ref g, packed, stride, k0, k1, j, width);
-                    b = packed;
-                    ldb = stride;
-                }
-                for (int p = p0; p < p1; p++)
-                {
-                    if (five)
-                    {
-                        Tile<S, V, FiveVectors>(ref g, b, ldb, p * RowBlock, j, width, k0, k1);
-                        continue;
-                    }
-                    if (pixel)
-                    {
-                        TileAndAPixel(ref g, b, ldb, p * RowBlock, j, k0, k1);
-                        continue;
-                    }
-                    if (wide)
-                    {
-                        Tile<S, V, FourVectors>(ref g, b, ldb, p * RowBlock, j, width, k0, k1);
-                        continue;
-                    }
                     for (int v = 0; v < width; v += S.Lanes)
                     {
-                        Vector<S, V>(ref g, b + v, ldb, p * RowBlock, j + v, Math.Min(S.Lanes, width - v), k0, k1);
+                        Vector<L, S, V>(ref g, b + v, ldb, row, col + v, Math.Min(S.Lanes, width - v), k0, k1);
                     }
                 }
             }
-            if (five) break;
         }
     }
+
+    /// <summary>The micro-kernels a run of columns can take.</summary>
+    private enum MicroKernel
+    {
+        /// <summary><see cref="Tile{L, S, V, W}"/>: <c>TileVectors</c> vectors (fewer columns stored when narrower).</summary>
+        Tile,
+
+        /// <summary><see cref="Tile{L, S, V, W}"/> with a fifth vector column (AVX-512).</summary>
+        FiveVectorTile,
+
+        /// <summary><see cref="TileAndAPixel"/> (AVX-512).</summary>
+        TileAndAPixel,
+
+        /// <summary><see cref="Vector{L, S, V}"/>, one vector at a time.</summary>
+        Vectors,
+    }
+
+    /// <summary>A micro-kernel as a type, so that each has its own copy of <see cref="Columns"/>, without the branch.</summary>
+    private interface IMicroKernel
+    {
+        static abstract MicroKernel Kind { get; }
+    }
+
+    private readonly struct WholeTiles : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.Tile;
+    }
+
+    private readonly struct FiveVectorTiles : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.FiveVectorTile;
+    }
+
+    private readonly struct TilesAndAPixel : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.TileAndAPixel;
+    }
+
+    private readonly struct SingleVectors : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.Vectors;
+    }
+
+    /// <summary>
+    /// Rows of the panel from <paramref name="row"/> that exist: 4 but in the last panel of a layer whose channels are
+    /// not a multiple of 4 (a constant 4 for a compiled layer whose channels are).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Rows(int m, int row) => m % RowBlock == 0 ? RowBlock : Math.Min(RowBlock, m - row);
 
     /// <summary>
     /// Copies rows [k0, k1) × columns [col, col + width) of B into <paramref name="packed"/> (row length
@@ -217,12 +470,13 @@ public static unsafe class Gemm
     /// then reads B at unit stride from L1, whatever the row length of the activations (no TLB miss per row).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pack(ref Args g, float* packed, int stride, int k0, int k1, int col, int width)
+    private static void Pack<L>(ref Args g, float* packed, int stride, int k0, int k1, int col, int width) where L : struct, ILayer
     {
+        int n = L.N(ref g), tailRow = L.TailRow(ref g);
         for (int k = k0; k < k1; k++)
         {
             float* dst = packed + (long)(k - k0) * stride;
-            float* src = k < g.TailRow ? g.Source + (long)k * g.N : g.Tail + (long)(k - g.TailRow) * g.N;
+            float* src = k < tailRow ? g.Source + (long)k * n : g.Tail + (long)(k - tailRow) * n;
             Unsafe.CopyBlockUnaligned(dst, src + col, (uint)width * sizeof(float));
             for (int i = width; i < stride; i++) dst[i] = 0f;
         }
@@ -234,18 +488,18 @@ public static unsafe class Gemm
     /// fifth only for <see cref="FiveVectors"/>; the JIT removes them otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<S, V, W>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
-        where S : struct, ISimd<V> where V : struct where W : struct, ITileColumns
+    private static void Tile<L, S, V, W>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct where W : struct, ITileColumns
     {
-        float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
-        int n = g.N, lanes = S.Lanes;
+        float* a = g.A + (long)row * L.K(ref g) + (long)k0 * RowBlock;
+        int n = L.N(ref g), lanes = S.Lanes;
         bool four = S.TileVectors == 4;
         bool five = four && W.Fifth;
         V c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
         V c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
         V c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
         V c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
-        int rows = Math.Min(RowBlock, g.M - row);
+        int rows = Rows(L.M(ref g), row);
         if (k0 > 0)
         {
             // Resume the partial sums an earlier depth slice left in C (rows past M were never written).
@@ -296,22 +550,22 @@ public static unsafe class Gemm
             if (five) c34 = S.MultiplyAdd(a3, b4, c34);
             a += RowBlock;
         }
-        bool last = k1 == g.K;
-        StoreRow<S, V>(ref g, row, col, width, last, c00, c01, c02, c03, c04);
-        if (rows > 1) StoreRow<S, V>(ref g, row + 1, col, width, last, c10, c11, c12, c13, c14);
-        if (rows > 2) StoreRow<S, V>(ref g, row + 2, col, width, last, c20, c21, c22, c23, c24);
-        if (rows > 3) StoreRow<S, V>(ref g, row + 3, col, width, last, c30, c31, c32, c33, c34);
+        bool last = k1 == L.K(ref g);
+        StoreRow<L, S, V>(ref g, row, col, width, last, c00, c01, c02, c03, c04);
+        if (rows > 1) StoreRow<L, S, V>(ref g, row + 1, col, width, last, c10, c11, c12, c13, c14);
+        if (rows > 2) StoreRow<L, S, V>(ref g, row + 2, col, width, last, c20, c21, c22, c23, c24);
+        if (rows > 3) StoreRow<L, S, V>(ref g, row + 3, col, width, last, c30, c31, c32, c33, c34);
     }
 
     /// <summary>4 channels × one vector of pixels (<paramref name="width"/> of them valid), for what whole tiles leave.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Vector<S, V>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
-        where S : struct, ISimd<V> where V : struct
+    private static void Vector<L, S, V>(ref Args g, float* b, int ldb, int row, int col, int width, int k0, int k1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
-        float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
-        int n = g.N;
+        float* a = g.A + (long)row * L.K(ref g) + (long)k0 * RowBlock;
+        int n = L.N(ref g);
         V c0 = default, c1 = default, c2 = default, c3 = default;
-        int rows = Math.Min(RowBlock, g.M - row);
+        int rows = Rows(L.M(ref g), row);
         if (k0 > 0)
         {
             float* c = g.C + (long)row * n + col;
@@ -330,11 +584,11 @@ public static unsafe class Gemm
             c3 = S.MultiplyAdd(S.Broadcast(a[3]), b0, c3);
             a += RowBlock;
         }
-        bool last = k1 == g.K;
-        StoreOne<S, V>(ref g, c0, row, col, width, last);
-        if (rows > 1) StoreOne<S, V>(ref g, c1, row + 1, col, width, last);
-        if (rows > 2) StoreOne<S, V>(ref g, c2, row + 2, col, width, last);
-        if (rows > 3) StoreOne<S, V>(ref g, c3, row + 3, col, width, last);
+        bool last = k1 == L.K(ref g);
+        StoreOne<L, S, V>(ref g, c0, row, col, width, last);
+        if (rows > 1) StoreOne<L, S, V>(ref g, c1, row + 1, col, width, last);
+        if (rows > 2) StoreOne<L, S, V>(ref g, c2, row + 2, col, width, last);
+        if (rows > 3) StoreOne<L, S, V>(ref g, c3, row + 3, col, width, last);
     }
 
     /// <summary>
@@ -342,17 +596,17 @@ public static unsafe class Gemm
     /// of the 4 channels' weights (adjacent in the packed panel), 13 FMAs a step where four vectors took 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileAndAPixel(ref Args g, float* b, int ldb, int row, int col, int k0, int k1)
+    private static void TileAndAPixel<L>(ref Args g, float* b, int ldb, int row, int col, int k0, int k1) where L : struct, ILayer
     {
         const int Lanes = 16;
-        float* a = g.A + (long)row * g.K + (long)k0 * RowBlock;
-        int n = g.N;
+        float* a = g.A + (long)row * L.K(ref g) + (long)k0 * RowBlock;
+        int n = L.N(ref g);
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         // Lane r < 4: channel row + r at the 49th pixel (lanes 4.. repeat them, unused). Full width on purpose: a
         // 128-bit FMA in this 512-bit loop made the kernel run at one of two speeds, chosen per process.
         Vector512<float> cp = default;
-        int rows = Math.Min(RowBlock, g.M - row);
+        int rows = Rows(L.M(ref g), row);
         if (k0 > 0)
         {
             float* c = g.C + (long)row * n + col;
@@ -371,63 +625,65 @@ public static unsafe class Gemm
             var b2 = Vector512.Load(b + 2 * Lanes);
             var bp = Vector512.Create(b[3 * Lanes]);
             b += ldb;
-            if ((i & 3) == 0) Sse.Prefetch0(a + WeightPrefetch);
-            cp = Avx512F.FusedMultiplyAdd(Avx512F.BroadcastVector128ToVector512(a), bp, cp);
+            if ((i & 3) == 0 && Sse.IsSupported) Sse.Prefetch0(a + WeightPrefetch);
+            cp = Simd512.MultiplyAdd(Simd512.BroadcastFour(a), bp, cp);
             var a0 = Vector512.Create(a[0]);
-            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01); c02 = Avx512F.FusedMultiplyAdd(a0, b2, c02);
+            c00 = Simd512.MultiplyAdd(a0, b0, c00); c01 = Simd512.MultiplyAdd(a0, b1, c01); c02 = Simd512.MultiplyAdd(a0, b2, c02);
             var a1 = Vector512.Create(a[1]);
-            c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11); c12 = Avx512F.FusedMultiplyAdd(a1, b2, c12);
+            c10 = Simd512.MultiplyAdd(a1, b0, c10); c11 = Simd512.MultiplyAdd(a1, b1, c11); c12 = Simd512.MultiplyAdd(a1, b2, c12);
             var a2 = Vector512.Create(a[2]);
-            c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21); c22 = Avx512F.FusedMultiplyAdd(a2, b2, c22);
+            c20 = Simd512.MultiplyAdd(a2, b0, c20); c21 = Simd512.MultiplyAdd(a2, b1, c21); c22 = Simd512.MultiplyAdd(a2, b2, c22);
             var a3 = Vector512.Create(a[3]);
-            c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31); c32 = Avx512F.FusedMultiplyAdd(a3, b2, c32);
+            c30 = Simd512.MultiplyAdd(a3, b0, c30); c31 = Simd512.MultiplyAdd(a3, b1, c31); c32 = Simd512.MultiplyAdd(a3, b2, c32);
             a += RowBlock;
         }
-        bool last = k1 == g.K;
+        bool last = k1 == L.K(ref g);
         const int Width = 3 * Lanes;
-        StoreRow<Simd512, Vector512<float>>(ref g, row, col, Width, last, c00, c01, c02, default, default);
-        if (rows > 1) StoreRow<Simd512, Vector512<float>>(ref g, row + 1, col, Width, last, c10, c11, c12, default, default);
-        if (rows > 2) StoreRow<Simd512, Vector512<float>>(ref g, row + 2, col, Width, last, c20, c21, c22, default, default);
-        if (rows > 3) StoreRow<Simd512, Vector512<float>>(ref g, row + 3, col, Width, last, c30, c31, c32, default, default);
+        StoreRow<L, Simd512, Vector512<float>>(ref g, row, col, Width, last, c00, c01, c02, default, default);
+        if (rows > 1) StoreRow<L, Simd512, Vector512<float>>(ref g, row + 1, col, Width, last, c10, c11, c12, default, default);
+        if (rows > 2) StoreRow<L, Simd512, Vector512<float>>(ref g, row + 2, col, Width, last, c20, c21, c22, default, default);
+        if (rows > 3) StoreRow<L, Simd512, Vector512<float>>(ref g, row + 3, col, Width, last, c30, c31, c32, default, default);
         // Last: a call with the vector accumulators still live would make the JIT keep them in memory throughout.
-        StorePixel(ref g, cp.GetLower().GetLower(), row, rows, col + Width, last);
+        StorePixel<L>(ref g, cp.GetLower().GetLower(), row, rows, col + Width, last);
     }
 
     /// <summary>The extra pixel of <see cref="TileAndAPixel"/>, with the same epilogue as a vector's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StorePixel(ref Args g, Vector128<float> v, int row, int rows, int col, bool last)
+    private static void StorePixel<L>(ref Args g, Vector128<float> v, int row, int rows, int col, bool last) where L : struct, ILayer
     {
+        int n = L.N(ref g);
         for (int r = 0; r < rows; r++)
         {
-            long at = (long)(row + r) * g.N + col;
+            long at = (long)(row + r) * n + col;
             float x = v.GetElement(r);
             if (last)
             {
                 x += g.Bias[row + r];
-                if (g.Residual != null) x += g.Residual[at];
-                if (g.Relu) x = MathF.Max(x, 0f);
+                if (L.Residual(ref g)) x += g.Residual[at];
+                if (L.Relu(ref g)) x = MathF.Max(x, 0f);
             }
             g.C[at] = x;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreOne<S, V>(ref Args g, V v, int row, int col, int width, bool last) where S : struct, ISimd<V> where V : struct
+    private static void StoreOne<L, S, V>(ref Args g, V v, int row, int col, int width, bool last)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
-        if (last) Store<S, V>(ref g, v, row, col, width);
-        else Spill<S, V>(v, g.C + (long)row * g.N + col, width);
+        if (last) Store<L, S, V>(ref g, v, row, col, width);
+        else Spill<S, V>(v, g.C + (long)row * L.N(ref g) + col, width);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<S, V>(ref Args g, int row, int col, int width, bool last, V v0, V v1, V v2, V v3, V v4)
-        where S : struct, ISimd<V> where V : struct
+    private static void StoreRow<L, S, V>(ref Args g, int row, int col, int width, bool last, V v0, V v1, V v2, V v3, V v4)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
         int lanes = S.Lanes;
         if (!last)
         {
             // A partial sum, finished by the last depth slice; only this tile's columns are written,
             // since the lanes past the row belong to the next row's first tile.
-            float* c = g.C + (long)row * g.N + col;
+            float* c = g.C + (long)row * L.N(ref g) + col;
             Spill<S, V>(v0, c, width);
             if (width > lanes) Spill<S, V>(v1, c + lanes, width - lanes);
             if (width > 2 * lanes) Spill<S, V>(v2, c + 2 * lanes, width - 2 * lanes);
@@ -435,11 +691,11 @@ public static unsafe class Gemm
             if (S.TileVectors == 4 && width > 4 * lanes) Spill<S, V>(v4, c + 4 * lanes, width - 4 * lanes);
             return;
         }
-        Store<S, V>(ref g, v0, row, col, width);
-        if (width > lanes) Store<S, V>(ref g, v1, row, col + lanes, width - lanes);
-        if (width > 2 * lanes) Store<S, V>(ref g, v2, row, col + 2 * lanes, width - 2 * lanes);
-        if (S.TileVectors == 4 && width > 3 * lanes) Store<S, V>(ref g, v3, row, col + 3 * lanes, width - 3 * lanes);
-        if (S.TileVectors == 4 && width > 4 * lanes) Store<S, V>(ref g, v4, row, col + 4 * lanes, width - 4 * lanes);
+        Store<L, S, V>(ref g, v0, row, col, width);
+        if (width > lanes) Store<L, S, V>(ref g, v1, row, col + lanes, width - lanes);
+        if (width > 2 * lanes) Store<L, S, V>(ref g, v2, row, col + 2 * lanes, width - 2 * lanes);
+        if (S.TileVectors == 4 && width > 3 * lanes) Store<L, S, V>(ref g, v3, row, col + 3 * lanes, width - 3 * lanes);
+        if (S.TileVectors == 4 && width > 4 * lanes) Store<L, S, V>(ref g, v4, row, col + 4 * lanes, width - 4 * lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -454,12 +710,12 @@ public static unsafe class Gemm
     /// <paramref name="width"/> columns when the vector runs past the row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<S, V>(ref Args g, V v, int row, int col, int width) where S : struct, ISimd<V> where V : struct
+    private static void Store<L, S, V>(ref Args g, V v, int row, int col, int width) where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
-        long at = (long)row * g.N + col;
+        long at = (long)row * L.N(ref g) + col;
         v = S.Add(v, S.Broadcast(g.Bias[row]));
-        if (g.Residual != null) v = S.Add(v, S.Load(g.Residual + at));
-        if (g.Relu) v = S.Relu(v);
+        if (L.Residual(ref g)) v = S.Add(v, S.Load(g.Residual + at));
+        if (L.Relu(ref g)) v = S.Relu(v);
         Spill<S, V>(v, g.C + at, width);
     }
 }

@@ -70,7 +70,12 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Relu(Vector256<float> v) => Vector256.Max(v, Vector256<float>.Zero);
 }
 
-/// <summary>AVX-512: 16 floats, used where <see cref="Vector512.IsHardwareAccelerated"/>.</summary>
+/// <summary>
+/// AVX-512: 16 floats, used where <see cref="Vector512.IsHardwareAccelerated"/>. Every operation also runs without
+/// AVX-512, in software and to the same bits (fused multiply-adds, masked loads and stores that touch only their
+/// lanes): the tests run the AVX-512 kernels that way on machines that lack it, or with it disabled. The choice is
+/// a JIT-time constant, so the hardware code is the instructions alone.
+/// </summary>
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 {
     public static int Lanes => 16;
@@ -85,7 +90,35 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static void Store(Vector512<float> v, float* p) => v.Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StorePartial(Vector512<float> v, float* p, int count) => Avx512F.MaskStore(p, FirstLanes(count), v);
+    public static void StorePartial(Vector512<float> v, float* p, int count) => MaskStore(p, FirstLanes(count), v);
+
+    /// <summary>Stores the lanes of <paramref name="v"/> whose <paramref name="mask"/> lane has its sign bit set; writes nothing else.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MaskStore(float* p, Vector512<float> mask, Vector512<float> v)
+    {
+        if (Avx512F.IsSupported) Avx512F.MaskStore(p, mask, v);
+        else SoftwareMaskStore(p, mask, v);
+    }
+
+    /// <summary>Loads the lanes whose <paramref name="mask"/> lane has its sign bit set, zero elsewhere; reads nothing else.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MaskLoad(float* p, Vector512<float> mask) =>
+        Avx512F.IsSupported ? Avx512F.MaskLoad(p, mask, Vector512<float>.Zero) : SoftwareMaskLoad(p, mask);
+
+    /// <summary>Lane i: <c>lo[index[i]]</c> for an index below 16, else <c>hi[index[i] − 16]</c> (the low 5 bits of each index).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Permute(Vector512<float> lo, Vector512<int> index, Vector512<float> hi) =>
+        Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(lo, index, hi) : SoftwarePermute(lo, index, hi);
+
+    /// <summary>The 4 floats at <paramref name="p"/>, repeated 4 times.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> BroadcastFour(float* p)
+    {
+        if (Avx512F.IsSupported) return Avx512F.BroadcastVector128ToVector512(p);
+        var four = Vector128.Load(p);
+        var eight = Vector256.Create(four, four);
+        return Vector512.Create(eight, eight);
+    }
 
     /// <summary>A mask of the lanes below <paramref name="count"/> (none when it is 0 or less), for masked loads and stores.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -96,11 +129,44 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> addend) =>
-        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, addend) : a * b + addend;
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, addend) : Vector512.FusedMultiplyAdd(a, b, addend);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Relu(Vector512<float> v) => Vector512.Max(v, Vector512<float>.Zero);
+
+    // The software halves, out of line: a stackalloc would keep the callers above from being inlined.
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SoftwareMaskStore(float* p, Vector512<float> mask, Vector512<float> v)
+    {
+        var on = mask.AsInt32();
+        for (int i = 0; i < Lanes; i++)
+        {
+            if (on.GetElement(i) < 0) p[i] = v.GetElement(i);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> SoftwareMaskLoad(float* p, Vector512<float> mask)
+    {
+        var on = mask.AsInt32();
+        float* lanes = stackalloc float[Lanes];
+        for (int i = 0; i < Lanes; i++) lanes[i] = on.GetElement(i) < 0 ? p[i] : 0f;
+        return Vector512.Load(lanes);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> SoftwarePermute(Vector512<float> lo, Vector512<int> index, Vector512<float> hi)
+    {
+        float* lanes = stackalloc float[Lanes];
+        for (int i = 0; i < Lanes; i++)
+        {
+            int at = index.GetElement(i) & 31;
+            lanes[i] = at < Lanes ? lo.GetElement(at) : hi.GetElement(at - Lanes);
+        }
+        return Vector512.Load(lanes);
+    }
 }

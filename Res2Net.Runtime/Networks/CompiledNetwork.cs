@@ -243,6 +243,24 @@ public abstract unsafe class CompiledNetwork
     /// <summary>The straight-line forward of image <paramref name="image"/> of the batch; generated.</summary>
     protected abstract void ForwardImage(float* input, float* logits, FeatureCapture? features, int image);
 
+    /// <summary>
+    /// Runs layer <paramref name="index"/> of <see cref="NetworkInfo.Layers"/> alone, on this instance's arena and weights
+    /// as the last forward left them (the first layer reads <paramref name="input"/>, the head writes
+    /// <paramref name="logits"/>): the profiler's replay, through exactly the call the forward makes.
+    /// </summary>
+    public void ReplayLayer(int index, float* input, float* logits)
+    {
+        if ((uint)index >= (uint)Info.Layers.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"{Info.Name} has {Info.Layers.Count} layers");
+        }
+        if (!IsLoaded) throw new InvalidOperationException($"{Info.Name}: no checkpoint is loaded");
+        lock (_forwardLock) RunLayer(index, input, logits);
+    }
+
+    /// <summary>The generated dispatch behind <see cref="ReplayLayer"/>.</summary>
+    protected abstract void RunLayer(int index, float* input, float* logits);
+
     /// <summary>Another instance over the same packed weights (see the replica constructor); generated.</summary>
     protected abstract CompiledNetwork CreateReplica();
 }

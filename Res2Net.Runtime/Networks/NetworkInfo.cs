@@ -22,7 +22,6 @@ public sealed record NetworkInfo(
     long Params,
     long Flops,
     int ArenaFloats,
-    long GatherFloats,
     int PackedFloats,
     string? CheckpointUrl,
     string? CheckpointSha256,
@@ -32,7 +31,8 @@ public sealed record NetworkInfo(
     IReadOnlyList<string>? ClassNames,
     IReadOnlyList<LayerInfo> Layers,
     IReadOnlyList<StateDictEntry> StateDict,
-    IReadOnlyList<FeatureInfo> Features)
+    IReadOnlyList<FeatureInfo> Features,
+    GraphInfo Graph)
 {
     /// <summary>
     /// mmpretrain's test pipeline for this network: resize the short edge to <see cref="ResizeEdge"/>, center-crop
@@ -44,10 +44,26 @@ public sealed record NetworkInfo(
     public int InputElements => 3 * InputHeight * InputWidth;
 
     /// <summary>
-    /// Bytes of activation memory one forward on one thread uses: the arena planned from liveness, plus the largest
-    /// gathered conv input (the stem's 7×7 receptive fields, usually). Each thread also packs B tiles into 32 KB.
+    /// Bytes of activation memory a forward of one image allocates on a machine of the given vector width with
+    /// <paramref name="threads"/> threads: the arena planned from liveness, the largest B matrix a layer gathers (held by
+    /// the calling thread) and, per thread, the largest per-thread scratch (direct-conv planes or packed B tiles). All
+    /// three come from the generator's layer table, which is what the kernels ask for.
     /// </summary>
-    public long ActivationBytes => 4L * (ArenaFloats + GatherFloats);
+    public long ActivationBytes(bool avx512, int threads)
+    {
+        long shared = 0, perThread = 0;
+        foreach (var layer in Layers)
+        {
+            var s = avx512 ? layer.Avx512 : layer.Avx2;
+            if (s == null) continue;
+            shared = Math.Max(shared, s.SharedScratchFloats);
+            perThread = Math.Max(perThread, s.ThreadScratchFloats);
+        }
+        return 4L * (ArenaFloats + shared + Math.Max(1, threads) * perThread);
+    }
+
+    /// <summary><see cref="ActivationBytes(bool, int)"/> on this machine, with <see cref="Kernels.Workers.MaxThreads"/> threads.</summary>
+    public long ActivationBytesHere => ActivationBytes(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, Kernels.Workers.MaxThreads);
 
     /// <summary>Parameters as mmpretrain's model zoo prints them: 25.06 (M).</summary>
     public string ParamsMillions => (Params / 1e6).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "M";
@@ -55,26 +71,6 @@ public sealed record NetworkInfo(
     /// <summary>FLOPs as mmpretrain's model zoo prints them: 4.22 (G), one multiply-accumulate each.</summary>
     public string FlopsGiga => (Flops / 1e9).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "G";
 }
-
-/// <summary>
-/// One step of the forward pass, named by the PyTorch module it computes. <c>Kind</c> says what runs it:
-/// <c>conv</c> (the GEMM), <c>maxpool</c>, <c>avgpool</c>, <c>gap</c> or <c>linear</c>. For convs, <c>Kernel</c>,
-/// <c>Stride</c> and <c>Padding</c> are set, <c>Summed</c> marks Res2Net's hierarchical <c>sp + spx[i]</c> input and
-/// <c>JoinedAt</c> (when not 0) the input channel from which a conv3 reads the untouched last split of a normal block.
-/// </summary>
-public sealed record LayerInfo(
-    string Module,
-    string Description,
-    IReadOnlyList<int> InputShape,
-    IReadOnlyList<int> OutputShape,
-    long Params,
-    long Flops,
-    string Kind,
-    int Kernel = 0,
-    int Stride = 0,
-    int Padding = 0,
-    bool Summed = false,
-    int JoinedAt = 0);
 
 /// <summary>A tensor the checkpoint must provide, in mmpretrain's key layout.</summary>
 public sealed record StateDictEntry(string Key, IReadOnlyList<int> Shape)

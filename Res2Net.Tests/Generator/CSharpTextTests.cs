@@ -107,8 +107,9 @@ public class CSharpTextTests
         string json = File.ReadAllText(GeneratorRunner.RepoFile("Res2Net.Tests", "Networks", "tiny-deep.json"));
         var (result, output) = GeneratorRunner.Compile(("/specs/tiny-deep.json", json));
         Assert.Empty(result.Diagnostics);
-        var layerMethods = Res2NetGenerator.Plan(Res2NetGenerator.ParseSpec("/specs/tiny-deep.json", Microsoft.CodeAnalysis.Text.SourceText.From(json)).Spec!)
-            .Layers.Select(l => l.Method).ToHashSet(StringComparer.Ordinal);
+        var program = Res2NetGenerator.Plan(Res2NetGenerator.ParseSpec("/specs/tiny-deep.json", Microsoft.CodeAnalysis.Text.SourceText.From(json)).Spec!);
+        // The names that depend on the network (layer methods, buffers, layer types) are checked against the program instead.
+        var layerMethods = Res2NetGenerator.MemberNames(program).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var tree in output.SyntaxTrees)
         {
             var model = output.GetSemanticModel(tree);
@@ -118,6 +119,8 @@ public class CSharpTextTests
                 if (name.Parent is MemberAccessExpressionSyntax access && access.Name == name) continue;
                 if (name.Parent is QualifiedNameSyntax q && q.Right == name) continue;
                 if (name.Parent is NameColonSyntax or MemberBindingExpressionSyntax) continue;
+                // An object initializer's member (new() { Weights = ... }) binds to the created type, which no class hides.
+                if (name.Parent is AssignmentExpressionSyntax { Parent: InitializerExpressionSyntax } init && init.Left == name) continue;
                 var symbol = model.GetSymbolInfo(name).Symbol;
                 if (symbol is null or IParameterSymbol or ILocalSymbol or INamespaceSymbol) continue;
                 if (symbol.Name == "TinyDeep") continue;

@@ -35,6 +35,15 @@ public class PlanTests
         Assert.Equal(expected.Flops, info.Flops);
     }
 
+    /// <summary>The generator writes the schedule enums' member names into generated code: they must be the runtime's.</summary>
+    [Fact]
+    public void ScheduleEnumsMatchTheRuntimeContract()
+    {
+        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.ThreadSplit>(), Enum.GetNames<Res2Net.Generator.Lowering.Cpu.ThreadSplit>());
+        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.GemmInput>(), Enum.GetNames<Res2Net.Generator.Lowering.Cpu.GemmInput>());
+        Assert.Equal(Enum.GetNames<Res2Net.Runtime.Kernels.Layers.GemmRemainder>(), Enum.GetNames<Res2Net.Generator.Lowering.Cpu.GemmRemainder>());
+    }
+
     [Fact]
     public void PackedWeightPanelsMatchTheRuntimeKernel() =>
         Assert.Equal(Res2Net.Runtime.Kernels.Gemm.RowBlock, Res2Net.Generator.Res2NetGenerator.GemmRowBlock);

@@ -116,7 +116,7 @@ public class SpecFuzzTests
         Assert.Empty(result.Diagnostics);
         var warnings = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(warnings.Count == 0, string.Join("\n", warnings));
-        return (Kinds(NetworkTree(result)), Kinds(RegistryTree(result)));
+        return (Kinds(NetworkTrees(result)), Kinds(RegistryTree(result)));
     }
 
     [Fact]
@@ -146,9 +146,9 @@ public class SpecFuzzTests
 
                 compiled++;
                 string className = spec.ClassName ?? Res2NetGenerator.ClassNameFromFile(spec.Path);
-                var network = NetworkTree(result);
-                var model = output.GetSemanticModel(output.SyntaxTrees.Single(t => t.FilePath == network.FilePath));
-                AssertConstants(model, spec, className);
+                var network = NetworkTrees(result);
+                var models = network.Select(n => output.GetSemanticModel(output.SyntaxTrees.Single(t => t.FilePath == n.FilePath))).ToList();
+                AssertConstants(models, spec, className);
                 var reference = references[spec.Url == null ? 0 : 1];
                 AssertSameSyntax(reference.Network, Kinds(network), "network");
                 AssertSameSyntax(reference.Registry, Kinds(RegistryTree(result)), "registry");
@@ -191,22 +191,26 @@ public class SpecFuzzTests
         }
     }
 
-    private static void AssertConstants(SemanticModel model, FuzzSpec spec, string className)
+    /// <summary>The network file's class and constants, and its tables file's description, hold the spec's strings exactly.</summary>
+    private static void AssertConstants(IReadOnlyList<SemanticModel> models, FuzzSpec spec, string className)
     {
-        var root = model.SyntaxTree.GetRoot();
-        var type = root.DescendantNodes().OfType<ClassDeclarationSyntax>().Single();
-        Assert.Equal(className, type.Identifier.ValueText);
-        var modelName = root.DescendantNodes().OfType<VariableDeclaratorSyntax>().Single(v => v.Identifier.ValueText == "ModelName");
+        foreach (var m in models)
+        {
+            Assert.Equal(className, m.SyntaxTree.GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>().First().Identifier.ValueText);
+        }
+        var model = models.Single(m => m.SyntaxTree.GetRoot().DescendantNodes().OfType<VariableDeclaratorSyntax>().Any(v => v.Identifier.ValueText == "ModelName"));
+        var modelName = model.SyntaxTree.GetRoot().DescendantNodes().OfType<VariableDeclaratorSyntax>().Single(v => v.Identifier.ValueText == "ModelName");
         Assert.Equal(spec.Name, ((IFieldSymbol)model.GetDeclaredSymbol(modelName)!).ConstantValue);
 
-        var args = root.DescendantNodes().OfType<ArgumentSyntax>().Where(a => a.NameColon != null)
+        var tables = models.Single(m => m.SyntaxTree.FilePath.EndsWith(".Tables.g.cs", StringComparison.Ordinal));
+        var args = tables.SyntaxTree.GetRoot().DescendantNodes().OfType<ArgumentSyntax>().Where(a => a.NameColon != null)
             .GroupBy(a => a.NameColon!.Name.Identifier.ValueText).ToDictionary(g => g.Key, g => g.First().Expression);
-        Assert.Equal(spec.Name, model.GetConstantValue(args["Name"]).Value);
-        Assert.Equal(className, model.GetConstantValue(args["ClassName"]).Value);
-        Assert.Equal(spec.FileName, model.GetConstantValue(args["SpecFile"]).Value);
-        Assert.Equal(spec.Url, model.GetConstantValue(args["CheckpointUrl"]).Value);
+        Assert.Equal(spec.Name, tables.GetConstantValue(args["Name"]).Value);
+        Assert.Equal(className, tables.GetConstantValue(args["ClassName"]).Value);
+        Assert.Equal(spec.FileName, tables.GetConstantValue(args["SpecFile"]).Value);
+        Assert.Equal(spec.Url, tables.GetConstantValue(args["CheckpointUrl"]).Value);
         var labels = args["ClassNames"].DescendantNodes().OfType<InitializerExpressionSyntax>().Single().Expressions;
-        Assert.Equal(spec.ClassNames, labels.Select(e => (string)model.GetConstantValue(e).Value!));
+        Assert.Equal(spec.ClassNames, labels.Select(e => (string)tables.GetConstantValue(e).Value!));
     }
 
     private static void AssertSameSyntax(SyntaxKind[] expected, SyntaxKind[] actual, string what)
@@ -220,8 +224,16 @@ public class SpecFuzzTests
     private static SyntaxKind[] Kinds(SyntaxTree tree) =>
         tree.GetRoot().DescendantNodesAndTokens().Select(n => n.Kind()).ToArray();
 
-    private static SyntaxTree NetworkTree(GeneratorDriverRunResult result) =>
-        Assert.Single(result.GeneratedTrees, t => !t.FilePath.EndsWith("Res2NetModels.g.cs", StringComparison.Ordinal));
+    private static SyntaxKind[] Kinds(IEnumerable<SyntaxTree> trees) => trees.SelectMany(Kinds).ToArray();
+
+    /// <summary>The network's two files: the network, then its tables.</summary>
+    private static IReadOnlyList<SyntaxTree> NetworkTrees(GeneratorDriverRunResult result)
+    {
+        var trees = result.GeneratedTrees.Where(t => !t.FilePath.EndsWith("Res2NetModels.g.cs", StringComparison.Ordinal))
+            .OrderBy(t => t.FilePath.EndsWith(".Tables.g.cs", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, trees.Count);
+        return trees;
+    }
 
     private static SyntaxTree RegistryTree(GeneratorDriverRunResult result) =>
         Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("Res2NetModels.g.cs", StringComparison.Ordinal));

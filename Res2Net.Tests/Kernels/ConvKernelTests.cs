@@ -24,7 +24,7 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
     /// tail go to <c>DirectConv</c> (shifted planes instead of the gathered matrix), which splits alike; the cases
     /// with a residual keep the gathered path, so each geometry is covered on both.
     /// </summary>
-    private static readonly Dictionary<string, ConvCase> s_cases = new()
+    private static readonly Dictionary<string, ConvShape> s_cases = new()
     {
         // 3×3 stride 2 padding 1: the first conv of each stage's first block.
         ["k3s2-c5-13x17-o7"] = new(5, 13, 17, 7, 3, 2, 1, Relu: true),                   // 7×9 out, one thread
@@ -34,14 +34,14 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
         ["k3s2-c2-34x65-o5"] = new(2, 34, 65, 5, 3, 2, 1, Relu: true),                   // 17×33 out
         ["k3s2-c4-10x9-o10"] = new(4, 10, 9, 10, 3, 2, 1),                               // 5×5 out
         ["k3s2-c5-40x37-o16"] = new(5, 40, 37, 16, 3, 2, 1),                             // 20×19 out, column split
-        ["k3s2-sum-c3-9x11-o5"] = new(3, 9, 11, 5, 3, 2, 1, Second: true, Relu: true),   // strided gather of a sum
+        ["k3s2-sum-c3-9x11-o5"] = new(3, 9, 11, 5, 3, 2, 1, Summed: true, Relu: true),   // strided gather of a sum
         // 3×3 stride 1 padding 1 with the hierarchical add sp + spx[i].
-        ["k3s1-sum-c8-13x11-o8"] = new(8, 13, 11, 8, 3, 1, 1, Second: true, Relu: true),
-        ["k3s1-sum-c26-16x17-o26"] = new(26, 16, 17, 26, 3, 1, 1, Second: true, Relu: true), // column split, K = 234
-        ["k3s1-sum-c14-7x7-o14"] = new(14, 7, 7, 14, 3, 1, 1, Second: true, Residual: true),
-        ["k3s1-sum-c16-7x9-o40"] = new(16, 7, 9, 40, 3, 1, 1, Second: true, Residual: true),  // panel split
-        ["k3s1-sum-c6-5x3-o10"] = new(6, 5, 3, 10, 3, 1, 1, Second: true, Relu: true),
-        ["k3s1-sum-c16-7x7-o48"] = new(16, 7, 7, 48, 3, 1, 1, Second: true, Relu: true),  // panel split
+        ["k3s1-sum-c8-13x11-o8"] = new(8, 13, 11, 8, 3, 1, 1, Summed: true, Relu: true),
+        ["k3s1-sum-c26-16x17-o26"] = new(26, 16, 17, 26, 3, 1, 1, Summed: true, Relu: true), // column split, K = 234
+        ["k3s1-sum-c14-7x7-o14"] = new(14, 7, 7, 14, 3, 1, 1, Summed: true, Residual: true),
+        ["k3s1-sum-c16-7x9-o40"] = new(16, 7, 9, 40, 3, 1, 1, Summed: true, Residual: true),  // panel split
+        ["k3s1-sum-c6-5x3-o10"] = new(6, 5, 3, 10, 3, 1, 1, Summed: true, Relu: true),
+        ["k3s1-sum-c16-7x7-o48"] = new(16, 7, 7, 48, 3, 1, 1, Summed: true, Relu: true),  // panel split
         // 7×7 stride 2 padding 3: the stem.
         ["k7s2-c3-45x37-o16"] = new(3, 45, 37, 16, 7, 2, 3, Relu: true),                 // 23×19 out, column split
         ["k7s2-c3-64x64-o5"] = new(3, 64, 64, 5, 7, 2, 3),                               // 32×32 out, column split
@@ -89,7 +89,7 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
         const string name = "k3s1-sum-c26-16x17-o26";
         var layer = ConvLayer.Load(name, s_cases[name]);
         var weights = layer.PackedWeights();
-        for (int co = 0; co < layer.Case.Out; co++) weights[co / Gemm.RowBlock * Gemm.RowBlock * layer.Depth + co % Gemm.RowBlock] = 0f;
+        for (int co = 0; co < layer.Shape.Out; co++) weights[co / Gemm.RowBlock * Gemm.RowBlock * layer.Shape.Depth + co % Gemm.RowBlock] = 0f;
 
         var actual = layer.Run(weights);
 
@@ -105,16 +105,44 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
         Assert.Equal(s_cases.Keys.Order(), files);
     }
 
-    private sealed record ConvCase(int In, int Height, int Width, int Out, int Kernel, int Stride, int Padding,
-        int TailChannel = -1, bool Second = false, bool Residual = false, bool Relu = false);
+    /// <summary>
+    /// The reference <see cref="SpecializedConvTests"/> holds its cases to, against PyTorch: both compute in float64 from the
+    /// same float32 operands, each within (K + 2)·2^-53·S_c of the exact sum (K + 1 additions and the products' own
+    /// roundings, <see cref="ConvBound"/>'s argument at float64), and PyTorch's is then rounded to float32, within
+    /// 2^-24·|PyTorch|·(1 + 2^-23); one more (K + 2)·2^-53·S_c covers the second-order terms with room to spare. About
+    /// 10^-13·S_c for these K, so a wrong tap, sign or index in the reference (10^-3·S_c and up) cannot hide.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ScalarReferenceEqualsPyTorch(string name)
+    {
+        var layer = ConvLayer.Load(name, s_cases[name]);
+        var shape = layer.Shape;
+
+        var reference = ScalarConv.Run(shape, layer.Weight, layer.Bias, layer.Source, layer.Second, layer.Tail, layer.Residual);
+
+        double maxInput = ConvBound.MaxInput(shape, layer.Source, layer.Second, layer.Tail);
+        double maxResidual = layer.Residual == null ? 0 : ConvBound.MaxAbs(layer.Residual, shape.Out * shape.Pixels);
+        int k = shape.Depth;
+        for (int c = 0; c < shape.Out; c++)
+        {
+            double scale = layer.Weight.AsSpan(c * k, k).ToArray().Sum(w => Math.Abs((double)w)) * maxInput + Math.Abs(layer.Bias[c]) + maxResidual;
+            for (int j = 0; j < shape.Pixels; j++)
+            {
+                int at = c * shape.Pixels + j;
+                double pytorch = layer.Expected[at];
+                double bound = Math.ScaleB(Math.Abs(pytorch), -24) * (1 + Math.ScaleB(1.0, -23)) + 3 * (k + 2) * Math.ScaleB(scale, -53);
+                Assert.True(Math.Abs(reference[at] - pytorch) <= bound,
+                    $"{name}: output {at}: scalar reference {reference[at]:R}, PyTorch {pytorch:R}, bound {bound:E2}");
+            }
+        }
+    }
 
     /// <summary>One conv fixture: its inputs in slack-padded buffers, and what PyTorch computed.</summary>
     private sealed class ConvLayer
     {
-        public required ConvCase Case { get; init; }
+        public required ConvShape Shape { get; init; }
         public required string Name { get; init; }
-        public required int OutHeight { get; init; }
-        public required int OutWidth { get; init; }
         public required float[] Weight { get; init; }
         public required float[] Bias { get; init; }
         public required float[] Source { get; init; }
@@ -123,27 +151,19 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
         public float[]? Residual { get; init; }
         public required float[] Expected { get; init; }
 
-        /// <summary>K: the inputs of one output, in·k·k.</summary>
-        public int Depth => Case.In * Case.Kernel * Case.Kernel;
-
-        public int Pixels => OutHeight * OutWidth;
-
-        public static ConvLayer Load(string name, ConvCase c)
+        public static ConvLayer Load(string name, ConvShape c)
         {
             var arrays = Npz.Read(Fixtures.Path("kernels", $"conv.{name}.npz"));
-            var geometry = new float[] { c.In, c.Height, c.Width, c.Out, c.Kernel, c.Stride, c.Padding, c.TailChannel,
-                c.Second ? 1 : 0, c.Residual ? 1 : 0, c.Relu ? 1 : 0 };
+            var geometry = new float[] { c.In, c.Height, c.Width, c.Out, c.Kernel, c.Stride, c.Padding, c.TailChannel > 0 ? c.TailChannel : -1,
+                c.Summed ? 1 : 0, c.Residual ? 1 : 0, c.Relu ? 1 : 0 };
             Assert.Equal(geometry, arrays["geometry"].Data);
-            // PyTorch's conv2d output size.
-            int outHeight = (c.Height + 2 * c.Padding - c.Kernel) / c.Stride + 1;
-            int outWidth = (c.Width + 2 * c.Padding - c.Kernel) / c.Stride + 1;
-            int sourceChannels = c.TailChannel < 0 ? c.In : c.TailChannel;
-            Assert.Equal(new[] { sourceChannels, c.Height, c.Width }, arrays["input"].Shape);
+            int outHeight = c.OutHeight, outWidth = c.OutWidth;
+            Assert.Equal(new[] { c.SourceChannels, c.Height, c.Width }, arrays["input"].Shape);
             Assert.Equal(new[] { c.Out, c.In, c.Kernel, c.Kernel }, arrays["weight"].Shape);
             Assert.Equal(new[] { c.Out }, arrays["bias"].Shape);
             Assert.Equal(new[] { c.Out, outHeight, outWidth }, arrays["expected"].Shape);
-            Assert.Equal(c.TailChannel >= 0, arrays.ContainsKey("tail"));
-            Assert.Equal(c.Second, arrays.ContainsKey("second"));
+            Assert.Equal(c.TailChannel > 0, arrays.ContainsKey("tail"));
+            Assert.Equal(c.Summed, arrays.ContainsKey("second"));
             Assert.Equal(c.Residual, arrays.ContainsKey("residual"));
             float[]? Optional(string key, int[] shape)
             {
@@ -153,110 +173,42 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
             }
             return new ConvLayer
             {
-                Case = c, Name = name, OutHeight = outHeight, OutWidth = outWidth,
+                Shape = c, Name = name,
                 Weight = arrays["weight"].Data, Bias = arrays["bias"].Data, Expected = arrays["expected"].Data,
                 Source = Slack.Padded(arrays["input"].Data),
                 Second = Optional("second", [c.In, c.Height, c.Width]),
-                Tail = Optional("tail", [c.In - sourceChannels, c.Height, c.Width]),
+                Tail = Optional("tail", [c.In - c.SourceChannels, c.Height, c.Width]),
                 Residual = Optional("residual", [c.Out, outHeight, outWidth]),
             };
         }
 
-        /// <summary>
-        /// The weights as <c>WeightBinder.ConvBatchNorm</c> lays them out (without a BatchNorm to fold): output
-        /// channels in panels of <see cref="Gemm.RowBlock"/>, each panel holding, for every one of the K inputs in
-        /// PyTorch's [in, kh, kw] order, its channels' weights side by side; rows past the last channel are zero.
-        /// </summary>
-        public float[] PackedWeights()
-        {
-            int k = Depth, rows = Rows;
-            var packed = new float[rows * k];
-            for (int co = 0; co < Case.Out; co++)
-            {
-                int panel = co / Gemm.RowBlock * Gemm.RowBlock * k, lane = co % Gemm.RowBlock;
-                for (int i = 0; i < k; i++) packed[panel + i * Gemm.RowBlock + lane] = Weight[co * k + i];
-            }
-            return packed;
-        }
-
-        private int Rows => (Case.Out + Gemm.RowBlock - 1) / Gemm.RowBlock * Gemm.RowBlock;
+        public float[] PackedWeights() => Shape.PackedWeights(Weight);
 
         /// <summary>Runs the kernel; checks it wrote nothing past the destination and left its inputs alone.</summary>
         public float[] Run(float[] packedWeights)
         {
-            var bias = new float[Rows]; // rounded up to whole panels, as the binder's bias region is
-            Bias.CopyTo(bias, 0);
-            int count = Case.Out * Pixels;
+            var c = Shape;
+            var bias = c.PaddedBias(Bias);
+            int count = c.Out * c.Pixels;
             var destination = Slack.Poisoned(count);
             var inputs = new[] { Source, Second, Tail, Residual }.Where(b => b != null).Select(b => (b!, b!.ToArray())).ToArray();
             fixed (float* w = packedWeights, b = bias, x = Source, s2 = Second, t = Tail, r = Residual, d = destination)
             {
-                Gemm.Conv(w, b, x, s2, t, t == null ? 0 : Case.TailChannel, d, r, Case.Relu, Case.Out, Case.In,
-                    Case.Height, Case.Width, Case.Kernel, Case.Stride, Case.Padding, OutHeight, OutWidth);
+                Gemm.Conv(w, b, x, s2, t, t == null ? 0 : c.TailChannel, d, r, c.Relu, c.Out, c.In,
+                    c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutHeight, c.OutWidth);
             }
             Slack.AssertUntouched(destination, count, Name);
             foreach (var (buffer, before) in inputs) Assert.True(buffer.AsSpan().SequenceEqual(before), $"{Name}: an input buffer was written");
             return destination.AsSpan(0, count).ToArray();
         }
 
-        /// <summary>
-        /// Compares with PyTorch; returns the largest |ours − PyTorch| / bound and a description of that output.
-        /// <para>
-        /// The bound. The fixture's expected value is conv2d computed by PyTorch in float64 from the very float32
-        /// operands we use (input + second summed in float32 first, as the network's <c>sp + spx[i]</c> is), then
-        /// rounded once: it is within half an ulp of the exact result. Ours sums the K products in float32, in an
-        /// order set by the tiling, the 128-deep slices and the thread split, then adds bias and residual, then ReLU.
-        /// Each float32 rounding errs by at most u = 2^-24 times the magnitude of the value rounded, and every
-        /// product and partial sum of output (c, y, x) is at most
-        /// <c>S_c = Σ_i |W[c, i]| · max|x| + |bias[c]| + max|residual|</c>: K roundings of the running sum, at most
-        /// one per product (Σ u·|w·x| ≤ u·S_c, none with FMA), bias and residual add one each, the expected value's
-        /// own rounding one more, so |ours − PyTorch| ≤ (K + 4)·u·S_c to first order; the second-order terms
-        /// are below K·u ≈ 2e-5 of that, and ReLU never widens a gap. The bound is (K + 6)·u·S_c, whatever the
-        /// summation order. For K = 234 it is about 1.4e-5·S_c, while one wrong or missing tap moves an output by
-        /// |w·x|, typically S_c / 5K ≈ 1e-3·S_c and several times that at its largest (<see cref="BoundCatchesOneMissingTap"/>).
-        /// </para>
-        /// </summary>
+        /// <summary>Compares with PyTorch within <see cref="ConvBound"/>; returns the largest |ours − PyTorch| / bound and that output.</summary>
         public (double Ratio, string Worst) Compare(float[] actual)
         {
             Assert.Equal(Expected.Length, actual.Length);
-            int k = Depth, pixels = Pixels;
-            double maxInput = MaxAbs(Source, Case.TailChannel < 0 ? Case.In : Case.TailChannel, Case.Height * Case.Width);
-            if (Tail != null) maxInput = Math.Max(maxInput, MaxAbs(Tail, Case.In - Case.TailChannel, Case.Height * Case.Width));
-            if (Second != null)
-            {
-                maxInput = 0;
-                for (int i = 0; i < Case.In * Case.Height * Case.Width; i++) maxInput = Math.Max(maxInput, Math.Abs(Source[i] + Second[i]));
-            }
-            double maxResidual = Residual == null ? 0 : MaxAbs(Residual, Case.Out, pixels);
-            double worstRatio = -1;
-            string worst = "no output";
-            for (int c = 0; c < Case.Out; c++)
-            {
-                double weights = 0;
-                for (int i = 0; i < k; i++) weights += Math.Abs(Weight[c * k + i]);
-                double scale = weights * maxInput + Math.Abs(Bias[c]) + maxResidual;
-                double bound = (k + 6) * Math.ScaleB(1.0, -24) * scale;
-                for (int j = 0; j < pixels; j++)
-                {
-                    int at = c * pixels + j;
-                    double diff = float.IsFinite(actual[at]) ? Math.Abs((double)actual[at] - Expected[at]) : double.PositiveInfinity;
-                    double ratio = diff / bound;
-                    if (ratio > worstRatio)
-                    {
-                        worstRatio = ratio;
-                        worst = $"output [{c}, {j / OutWidth}, {j % OutWidth}] = {actual[at]:R}, PyTorch {Expected[at]:R}: " +
-                            $"|diff| {diff:E2} is {ratio:F3} × the bound (K + 6)·2^-24·S = {bound:E2} (K = {k}, S = {scale:F2})";
-                    }
-                }
-            }
-            return (worstRatio, worst);
-        }
-
-        private static double MaxAbs(float[] buffer, int channels, int plane)
-        {
-            double max = 0;
-            for (int i = 0; i < channels * plane; i++) max = Math.Max(max, Math.Abs(buffer[i]));
-            return max;
+            double maxInput = ConvBound.MaxInput(Shape, Source, Second, Tail);
+            double maxResidual = Residual == null ? 0 : ConvBound.MaxAbs(Residual, Shape.Out * Shape.Pixels);
+            return ConvBound.Compare(Shape, Weight, Bias, maxInput, maxResidual, actual, at => Expected[at], "PyTorch");
         }
     }
 }

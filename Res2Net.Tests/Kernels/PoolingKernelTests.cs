@@ -1,5 +1,6 @@
 using Res2Net.Runtime.IO;
 using Res2Net.Runtime.Kernels;
+using Res2Net.Tests.Reference;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -148,23 +149,14 @@ public unsafe class PoolingKernelTests(ITestOutputHelper output)
             return (parts[0], int.Parse(parts[1][1..]), int.Parse(parts[2][1..]), int.Parse(parts[3][1..]));
         }
 
-        /// <summary>PyTorch's pooling_output_shape.</summary>
-        private static int OutSize(int size, int kernel, int stride, int padding, bool ceil)
-        {
-            int span = size + 2 * padding - kernel;
-            int count = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
-            if (ceil && (count - 1) * stride >= size + padding) count--;
-            return count;
-        }
-
         public float[] Run(string pool)
         {
             var (op, kernel, stride, padding) = Parse(pool);
             int outHeight = 1, outWidth = 1;
             if (op != "global")
             {
-                outHeight = OutSize(Height, kernel, stride, padding, ceil: op == "avgceil");
-                outWidth = OutSize(Width, kernel, stride, padding, ceil: op == "avgceil");
+                outHeight = Window.OutputSize(Height, kernel, stride, padding, ceilMode: op == "avgceil");
+                outWidth = Window.OutputSize(Width, kernel, stride, padding, ceilMode: op == "avgceil");
             }
             var expectedShape = op == "global" ? new[] { Channels } : new[] { Channels, outHeight, outWidth };
             Assert.Equal(expectedShape, _arrays[pool].Shape);

@@ -1,0 +1,18 @@
+namespace Res2Net.Generator.Lowering.Cpu
+{
+    /// <summary>
+    /// A vector width the CPU forward is scheduled for. Both are scheduled at generation time; which one runs is the one
+    /// thing left to the machine, chosen once per network (<c>Vector512.IsHardwareAccelerated</c>).
+    /// </summary>
+    internal sealed record Isa(string Name, int Lanes, int TileVectors, bool HasDirectConv)
+    {
+        /// <summary>AVX-512: 16 lanes, 4 × 4 vector micro-tiles (32 registers), masked stores for the direct conv.</summary>
+        public static Isa Avx512 { get; } = new("Avx512", 16, 4, HasDirectConv: true);
+
+        /// <summary>AVX2: 8 lanes, 4 × 3 vector micro-tiles (16 registers), no direct conv.</summary>
+        public static Isa Avx2 { get; } = new("Avx2", 8, 3, HasDirectConv: false);
+
+        /// <summary>Pixels of one GEMM micro-tile.</summary>
+        public int Tile => TileVectors * Lanes;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Res2Net.Runtime.Networks;
+using Res2Net.Tests.Generator;
+
+namespace Res2Net.Tests.Forward;
+
+/// <summary>
+/// Specs compiled the way a consumer project's build compiles them (the generator in-process, then the C#
+/// compiler), into an assembly kept in memory and loaded into a collectible <see cref="AssemblyLoadContext"/>,
+/// which <see cref="Dispose"/> unloads. The specs share one compilation: each compilation first pays a few seconds
+/// (reading the framework's references, warming up the binder), and the generated code is built as Release, as a
+/// consumer's shipped build compiles it.
+/// </summary>
+internal sealed class GeneratedNetworks : IDisposable
+{
+    private const string Namespace = "Res2Net.Tests.Generated";
+
+    private readonly AssemblyLoadContext _context = new("generated networks", isCollectible: true);
+    private readonly Assembly _assembly;
+
+    /// <param name="specs">The specs' JSON texts, each with its <c>class_name</c>.</param>
+    public GeneratedNetworks(IReadOnlyList<string> specs)
+    {
+        var (result, compilation) = GeneratorRunner.Compile(Namespace, specs.Select((json, i) => ($"/specs/spec{i}.json", json)).ToArray());
+        if (result.Diagnostics.Length > 0)
+            throw new InvalidOperationException("the generator refused a spec:\n" + string.Join("\n", result.Diagnostics));
+
+        using var image = new MemoryStream();
+        var emitted = compilation.WithOptions(compilation.Options.WithOptimizationLevel(OptimizationLevel.Release)).Emit(image);
+        if (!emitted.Success)
+        {
+            var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10);
+            throw new InvalidOperationException("the generated code does not compile:\n" + string.Join("\n", errors));
+        }
+        image.Position = 0;
+        _assembly = _context.LoadFromStream(image);
+    }
+
+    /// <summary>A new instance of the generated class <paramref name="className"/>, with no weights yet.</summary>
+    public CompiledNetwork Create(string className)
+    {
+        var type = _assembly.GetType($"{Namespace}.{className}", throwOnError: true)!;
+        return (CompiledNetwork)Activator.CreateInstance(type)!;
+    }
+
+    public void Dispose() => _context.Unload();
+}
