@@ -46,8 +46,8 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
         string json = networks.Json(spec);
         output.WriteLine($"seed {seed}: {json}"); // xunit reports it with any failure, an exception's included
         var network = networks.Generated.Create(ClassName(seed));
-        Assert.True(architecture == Res2NetArchitecture.From(network.Info),
-            $"the generated network describes itself as {Res2NetArchitecture.From(network.Info)}; its spec is\n{json}");
+        Assert.True(architecture == SpecArchitecture.From(network.Info),
+            $"the generated network describes itself as {SpecArchitecture.From(network.Info)}; its spec is\n{json}");
 
         var stateDict = BindRandomWeights(network, seed);
         var reference = new ReferenceRes2Net(architecture, stateDict);
@@ -115,7 +115,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
         const int seed = Seed;
         var network = Res2NetModels.Create("tiny-plain");
         var weights = RandomWeights.Draw(network.Info, seed).ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var reference = new ReferenceRes2Net(Res2NetArchitecture.From(network.Info), weights);
+        var reference = new ReferenceRes2Net(SpecArchitecture.From(network.Info), weights);
         var corrupted = new Dictionary<string, CheckpointTensor>(weights, StringComparer.Ordinal);
         corrupt(corrupted);
         network.Load(corrupted, "corrupted weights");
@@ -193,7 +193,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
             Generated = new GeneratedNetworks(Enumerable.Range(0, SpecCount).Select(Json).ToList());
         }
 
-        internal IReadOnlyList<(int Seed, Res2NetArchitecture Architecture)> Cases { get; }
+        internal IReadOnlyList<(int Seed, SpecArchitecture Architecture)> Cases { get; }
 
         internal GeneratedNetworks Generated { get; }
 

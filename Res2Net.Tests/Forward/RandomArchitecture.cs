@@ -9,11 +9,11 @@ namespace Res2Net.Tests.Forward;
 /// </summary>
 internal static class RandomArchitecture
 {
-    public static Res2NetArchitecture Draw(Random random)
+    public static SpecArchitecture Draw(Random random)
     {
         while (true)
         {
-            var architecture = new Res2NetArchitecture(
+            var architecture = new SpecArchitecture(
                 Blocks: new[] { random.Next(1, 4), random.Next(1, 4), random.Next(1, 4), random.Next(1, 4) },
                 BaseWidth: random.Next(1, 33),
                 Scales: random.Next(2, 9),

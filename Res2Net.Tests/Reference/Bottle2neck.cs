@@ -22,10 +22,10 @@ internal sealed class Bottle2neck
     private readonly Downsample? _downsample;
 
     /// <param name="name">The module's key prefix, e.g. <c>backbone.layer2.0</c>.</param>
-    public Bottle2neck(Parameters parameters, string name, Res2NetArchitecture architecture, int inChannels, int outChannels,
+    public Bottle2neck(Parameters parameters, string name, SpecArchitecture architecture, int inChannels, int outChannels,
         int stride, bool isStageBlock, Downsample? downsample)
     {
-        int mid = outChannels / Res2NetArchitecture.Expansion;
+        int mid = outChannels / SpecArchitecture.Expansion;
         // mmpretrain: width = int(math.floor(self.mid_channels * (base_width / base_channels))), a float division.
         _width = (int)Math.Floor(mid * ((double)architecture.BaseWidth / architecture.BaseChannels));
         _scales = architecture.Scales;

@@ -25,7 +25,7 @@ public class ReferenceInterpreterTests(ITestOutputHelper output)
     public void LogitsAndFeaturesEqualPyTorch(string name)
     {
         var info = Res2NetModels.All.Single(i => i.Name == name);
-        var reference = new ReferenceRes2Net(Res2NetArchitecture.From(info), CheckpointReader.Read(Fixtures.Path(name + ".pth")));
+        var reference = new ReferenceRes2Net(SpecArchitecture.From(info), CheckpointReader.Read(Fixtures.Path(name + ".pth")));
         var (input, inputShape) = Fixtures.Npy(name + ".input.npy");
         Assert.Equal(new[] { 2, 3, info.InputHeight, info.InputWidth }, inputShape);
         string[] features = { "stem", "stage1", "stage2", "stage3", "stage4" };
@@ -105,7 +105,7 @@ public class ReferenceInterpreterTests(ITestOutputHelper output)
     public void AStateDictThatDoesNotFitIsRefused()
     {
         var info = Res2NetModels.All.Single(i => i.Name == "tiny-deep");
-        var architecture = Res2NetArchitecture.From(info);
+        var architecture = SpecArchitecture.From(info);
         var stateDict = CheckpointReader.Read(Fixtures.Path("tiny-deep.pth")).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
         var missing = new Dictionary<string, CheckpointTensor>(stateDict);

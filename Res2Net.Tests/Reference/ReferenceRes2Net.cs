@@ -17,7 +17,7 @@ namespace Res2Net.Tests.Reference;
 /// </summary>
 internal sealed class ReferenceRes2Net
 {
-    private readonly Res2NetArchitecture _architecture;
+    private readonly SpecArchitecture _architecture;
     private readonly ConvBnRelu[] _stem;
     private readonly MaxPool2d _maxPool = new(kernel: 3, stride: 2, padding: 1);
     private readonly Bottle2neck[][] _layers;
@@ -29,7 +29,7 @@ internal sealed class ReferenceRes2Net
     /// </summary>
     /// <exception cref="KeyNotFoundException">A tensor the architecture needs is missing.</exception>
     /// <exception cref="ArgumentException">A tensor has another shape, or the state dict holds tensors no module uses.</exception>
-    public ReferenceRes2Net(Res2NetArchitecture architecture, IReadOnlyDictionary<string, CheckpointTensor> stateDict)
+    public ReferenceRes2Net(SpecArchitecture architecture, IReadOnlyDictionary<string, CheckpointTensor> stateDict)
     {
         _architecture = architecture;
         var parameters = new Parameters(stateDict);

@@ -14,7 +14,7 @@ namespace Res2Net.Tests.Reference;
 /// <param name="Scales">Splits per Bottle2neck (<c>scales</c>).</param>
 /// <param name="DeepStem">Three 3×3 convs instead of the 7×7 (<c>deep_stem</c>).</param>
 /// <param name="AvgDown">Shortcuts average-pool before their 1×1 conv instead of striding it (<c>avg_down</c>).</param>
-internal sealed record Res2NetArchitecture(
+internal sealed record SpecArchitecture(
     IReadOnlyList<int> Blocks,
     int BaseWidth,
     int Scales,
@@ -30,7 +30,7 @@ internal sealed record Res2NetArchitecture(
     public const int Expansion = 4;
 
     /// <summary>The architecture of a compiled network, read from its public description.</summary>
-    public static Res2NetArchitecture From(NetworkInfo info) => new(
+    public static SpecArchitecture From(NetworkInfo info) => new(
         info.Blocks.ToArray(), info.BaseWidth, info.Scales, info.Stem == "deep", info.AvgDown,
         info.StemChannels, info.BaseChannels, info.NumClasses, info.InputHeight, info.InputWidth);
 
@@ -61,7 +61,7 @@ internal sealed record Res2NetArchitecture(
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Field by field, the blocks element by element (a record compares lists by reference).</summary>
-    public bool Equals(Res2NetArchitecture? other) =>
+    public bool Equals(SpecArchitecture? other) =>
         other is not null && Blocks.SequenceEqual(other.Blocks) && BaseWidth == other.BaseWidth && Scales == other.Scales &&
         DeepStem == other.DeepStem && AvgDown == other.AvgDown && StemChannels == other.StemChannels &&
         BaseChannels == other.BaseChannels && NumClasses == other.NumClasses && InputHeight == other.InputHeight &&
