@@ -156,11 +156,18 @@ public class TinyNetworkTests
         var logits = new float[2 * network.Info.NumClasses];
         network.Forward(input, 2, logits); // JIT and worker threads start here
 
-        // This thread's count: other test classes run (and allocate) in parallel; the workers never allocate.
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) network.Forward(input, 2, logits);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // This thread's count: other test classes run (and allocate) in parallel; the workers never allocate. The worker
+        // pool is the process's: when another test's forward held it during the warm-up, that forward ran inline, and the
+        // first one here that gets the pool starts its threads (a one-time allocation). So up to three rounds of five
+        // forwards: a forward path that allocates would allocate in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 3 && (rounds.Count == 0 || rounds[^1] != 0); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) network.Forward(input, 2, logits);
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
-        Assert.Equal(0, allocated);
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of 5 forwards: {string.Join(", ", rounds)}");
     }
 }
