@@ -26,7 +26,7 @@ try
 {
     // Strict, as PyTorch's load_state_dict: every missing, unexpected or misshapen tensor is listed at once.
     CheckpointLoadResult loaded = network.Load(args[0]);
-    Console.WriteLine($"checkpoint: {DisplayText.Shorten(args[0])} ({loaded.Summary})");
+    Console.WriteLine($"checkpoint: {DisplayText.Escape(args[0])} ({loaded.Summary})");
 
     // mmpretrain's inference_model: decode, resize the short edge, center-crop, normalize (the spec's pipeline),
     // forward; extract_feat's maps come from the same forward (0 = stem, 1-4 = layer1-layer4).
@@ -38,7 +38,7 @@ try
     {
         Prediction p = output.Predictions[n];
         ReadOnlySpan<float> logits = output.LogitsOf(n);
-        Console.WriteLine(Invariant($"{DisplayText.Shorten(args[n + 1])}: {p.PredClass} ({p.PredScore:P1})"));
+        Console.WriteLine(Invariant($"{DisplayText.Escape(args[n + 1])}: {p.PredClass} ({p.PredScore:P1})"));
         foreach (ClassScore c in p.TopK)
         {
             Console.WriteLine(Invariant($"  {c.ClassName,-10} score {c.Score:F6}  logit {logits[c.Label]:F6}"));
