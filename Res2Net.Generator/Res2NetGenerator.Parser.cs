@@ -239,7 +239,7 @@ namespace Res2Net.Generator
                 var spec = new NetworkSpec(
                     name!, className!, _path, depth, blocks!.ToEquatableArray(), baseWidth!.Value, scales!.Value, stem, avgDown,
                     stemChannels ?? 64, bc, numClasses!.Value, inputSize![0], inputSize[1], url, sha,
-                    resizeEdge, mean.ToEquatableArray(), std.ToEquatableArray(), classNames.ToEquatableArray());
+                    resizeEdge, mean.ToEquatableArray(), std.ToEquatableArray(), classNames.ToEquatableArray(), SpecHash.Of(_text));
 
                 // A spec is valid only if it can be planned: every shape, offset and count must fit the types the
                 // emitted code and the runtime use. Planning takes milliseconds, so it is tried here, where the

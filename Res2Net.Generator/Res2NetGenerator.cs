@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using Res2Net.Generator.Emitting;
 using Res2Net.Generator.Model;
@@ -28,13 +29,23 @@ namespace Res2Net.Generator
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
+            // The specs are the AdditionalFiles marked Res2NetSpec="true" (the package's build files mark networks/*.json
+            // and every Res2NetSpecs item), so that other JSON a project hands its analyzers (stylecop.json, ...) is left
+            // alone, and a project that gets the generator only through another package compiles nothing.
+            IncrementalValuesProvider<AdditionalText> specFiles = context.AdditionalTextsProvider
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Where(static pair => IsSpecFile(pair.Left.Path, pair.Right.GetOptions(pair.Left)))
+                .Select(static (pair, _) => pair.Left);
+
             // Parse every spec on its own, so that editing one file re-parses only that file. The result
             // holds no Roslyn objects and compares by value, which lets later steps be skipped when a
-            // spec's text changed but its meaning did not (whitespace, key order).
-            IncrementalValuesProvider<ParsedSpec> parsed = context.AdditionalTextsProvider
-                .Where(static file => IsSpecFile(file.Path))
+            // spec file is unchanged.
+            IncrementalValuesProvider<ParsedSpec> parsed = specFiles
                 .Select(static (file, ct) => ParseSpec(file.Path, file.GetText(ct) ?? SourceText.From(string.Empty)))
                 .WithTrackingName(TrackingNames.Parse);
+
+            // Whether the project has specs at all: without any, not even the registry is emitted.
+            IncrementalValueProvider<bool> anySpecs = specFiles.Collect().Select(static (files, _) => files.Length > 0);
 
             // The namespace of the generated classes: Res2NetNamespace if the project sets it, else Res2Net.Models.
             // It is written into every file, so a value that is not a namespace is reported and nothing is emitted.
@@ -85,11 +96,12 @@ namespace Res2Net.Generator
                 spc.AddSource($"{cls}.Tables.g.cs", SourceText.From(EmitTables(plan, space), Utf8NoBom));
             });
 
-            // The registry that finds a network by name, over all unique specs.
-            context.RegisterSourceOutput(unique.Combine(ns), static (spc, pair) =>
+            // The registry that finds a network by name, over all unique specs. It exists while any spec file does, even
+            // one with errors, so that code calling Res2NetModels.Create reports only the spec's errors.
+            context.RegisterSourceOutput(unique.Combine(ns).Combine(anySpecs), static (spc, input) =>
             {
-                var (u, space) = pair;
-                if (!CSharpText.IsNamespace(space)) return;
+                var ((u, space), any) = input;
+                if (!any || !CSharpText.IsNamespace(space)) return;
                 spc.AddSource("Res2NetModels.g.cs", SourceText.From(EmitRegistry(u.Unique, space), Utf8NoBom));
             });
         }
@@ -101,8 +113,16 @@ namespace Res2Net.Generator
             public const string Plan = nameof(Plan);
         }
 
-        internal static bool IsSpecFile(string path) =>
-            path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) &&
+        /// <summary>The item metadata, as the compiler hands it to analyzers, that marks an AdditionalFile as a spec.</summary>
+        internal const string SpecMetadata = "build_metadata.AdditionalFiles.Res2NetSpec";
+
+        /// <summary>
+        /// An AdditionalFile marked <c>Res2NetSpec="true"</c>; the JSON Schema (<c>*.schema.json</c>), which a glob over
+        /// a spec folder catches too, never is.
+        /// </summary>
+        internal static bool IsSpecFile(string path, AnalyzerConfigOptions options) =>
+            options.TryGetValue(SpecMetadata, out var marked) &&
+            string.Equals(marked.Trim(), "true", StringComparison.OrdinalIgnoreCase) &&
             !path.EndsWith(".schema.json", StringComparison.OrdinalIgnoreCase);
 
         /// <summary>

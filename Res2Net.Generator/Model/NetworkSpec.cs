@@ -5,6 +5,8 @@ namespace Res2Net.Generator.Model
     /// <summary>
     /// One <c>networks/*.json</c> file, validated. Field names follow mmpretrain's Res2Net arguments
     /// (<c>base_width</c>, <c>scales</c>, <c>avg_down</c>, ...) so a user can copy them from a config.
+    /// <see cref="SpecHash"/> is the SHA-256 of the file's text (<see cref="Parsing.SpecHash"/>), which the generated
+    /// files' headers state; being part of the spec, it makes a changed file a changed spec, so the header follows.
     /// </summary>
     internal sealed record NetworkSpec(
         string Name,
@@ -26,5 +28,6 @@ namespace Res2Net.Generator.Model
         int ResizeEdge,
         EquatableArray<float> Mean,
         EquatableArray<float> Std,
-        EquatableArray<string> ClassNames);
+        EquatableArray<string> ClassNames,
+        string SpecHash);
 }

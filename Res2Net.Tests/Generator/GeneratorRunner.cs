@@ -17,6 +17,7 @@ internal static class GeneratorRunner
         driver = CSharpGeneratorDriver.Create(
             new[] { new Res2NetGenerator().AsSourceGenerator() },
             texts,
+            optionsProvider: SpecOptions(),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
         driver = driver.RunGenerators(CSharpCompilation.Create("Specs"));
         return driver.GetRunResult();
@@ -34,7 +35,7 @@ internal static class GeneratorRunner
     {
         var texts = specs.Select(s => (AdditionalText)new InMemoryText(s.Path, s.Json)).ToImmutableArray();
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
-            new[] { new Res2NetGenerator().AsSourceGenerator() }, texts, ParseOptions, new BuildProperties(res2NetNamespace));
+            new[] { new Res2NetGenerator().AsSourceGenerator() }, texts, ParseOptions, SpecOptions(res2NetNamespace));
         var compilation = CSharpCompilation.Create("Consumer", references: References.Value,
             options: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
@@ -51,21 +52,30 @@ internal static class GeneratorRunner
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToArray());
 
-    /// <summary>The MSBuild properties a project hands the generator (only Res2NetNamespace is read).</summary>
-    private sealed class BuildProperties(string? res2NetNamespace) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    /// <summary>
+    /// What a project's build hands the generator: the Res2NetNamespace property and, for every AdditionalFile that
+    /// <paramref name="isSpec"/> accepts (default: all), the item metadata <c>Res2NetSpec="true"</c> that the package's
+    /// build files set on spec files.
+    /// </summary>
+    public static Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider SpecOptions(string? res2NetNamespace = null, Func<string, bool>? isSpec = null) =>
+        new BuildProperties(res2NetNamespace, isSpec ?? (_ => true));
+
+    private sealed class BuildProperties(string? res2NetNamespace, Func<string, bool> isSpec) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
     {
-        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(res2NetNamespace);
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } =
+            new Options("build_property.Res2NetNamespace", res2NetNamespace);
 
-        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(null);
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(null, null);
 
-        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(null);
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            new Options(Res2NetGenerator.SpecMetadata, isSpec(textFile.Path) ? "true" : null);
 
-        private sealed class Options(string? res2NetNamespace) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        private sealed class Options(string? key, string? value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
         {
-            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+            public override bool TryGetValue(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? result)
             {
-                value = key == "build_property.Res2NetNamespace" ? res2NetNamespace : null;
-                return value != null;
+                result = name == key ? value : null;
+                return result != null;
             }
         }
     }

@@ -60,6 +60,9 @@ SAMPLE_COUNT = 4096
 def load_spec(path):
     with open(path, "r", encoding="utf-8") as f:
         spec = json.load(f)
+    # The generator's defaults for the optional fields (README, "Networks are specs").
+    for key, default in (("stem", "plain"), ("avg_down", False), ("stem_channels", 64), ("base_channels", 64)):
+        spec.setdefault(key, default)
     if "blocks" in spec:
         blocks = list(spec["blocks"])
     else:
