@@ -126,7 +126,7 @@ public class BadInputTableTests : IDisposable
     /// </summary>
     private static IEnumerable<BadInput> DeviceRows()
     {
-        yield return new("device", "bench --device gpu", _ => ["bench", "--model", W14, "--device", "gpu"], ["'gpu'", "--device"]);
+        yield return new("device", "bench --device gpu", _ => ["bench", "--model", W14, "--device", "gpu"], ["--device gpu: expected cpu, cuda or ilgpu-cpu"]);
         yield return new("device", "bench --device cuda without a GPU", _ => ["bench", "--model", W14, "--device", "cuda", "--iterations", "1"],
             ["--device cuda", "no CUDA device", "it found: CPUAccelerator"]);
     }
