@@ -38,13 +38,14 @@ results="$here/bundle/results-$(date -u +%Y%m%dT%H%M%SZ).txt"
 models=(res2net50-w14-s8_3rdparty_8xb32_in1k res2net50-w26-s8_3rdparty_8xb32_in1k res2net101-w26-s4_3rdparty_8xb32_in1k)
 batches=(1 32 128)
 runs=20
-if [ "$quick" -eq 1 ]; then models=("${models[0]}"); batches=(1); runs=1; fi
+warmup=2
+if [ "$quick" -eq 1 ]; then models=("${models[0]}"); batches=(1); runs=1; warmup=0; fi
 
 status=0
 for model in "${models[@]}"; do
   for batch in "${batches[@]}"; do
     # bench checks the device's logits against the CPU's first and refuses to time a disagreement (exit 2).
-    if ! timeout 300 "$cli" bench --model "$model" --device "$device" --batch "$batch" --iterations "$runs" --warmup 2 --threads "$(nproc)" 2>&1 | tee -a "$results"; then
+    if ! timeout 900 "$cli" bench --model "$model" --device "$device" --batch "$batch" --iterations "$runs" --warmup "$warmup" --threads "$(nproc)" 2>&1 | tee -a "$results"; then
       echo "device-check.sh: $model batch $batch failed" | tee -a "$results" >&2
       status=1
     fi
