@@ -62,7 +62,7 @@ namespace Res2Net.Generator
             foreach (var s in convs)
             {
                 w.Line();
-                w.Open($"private readonly struct {ConvTypeName(s)} : IConvShape");
+                w.Open($"private readonly struct {SignatureName(s)} : IConvShape");
                 foreach (var (name, value) in new (string, object)[]
                 {
                     ("OutChannels", s.OutChannels), ("InChannels", s.InChannels), ("Height", s.Height), ("Width", s.Width), ("Kernel", s.Kernel),
@@ -94,7 +94,7 @@ namespace Res2Net.Generator
 
         private static string Launch(GpuLayer layer) => layer switch
         {
-            GpuConv c => $"Conv<{ConvTypeName(c.Shape)}, {c.Cuda}, {c.Cpu}>(source: {c.Source}, fromImage: {(c.FromImage ? "true" : "false")}, second: {c.Second}, " +
+            GpuConv c => $"Conv<{SignatureName(c.Shape)}, {c.Cuda}, {c.Cpu}>(source: {c.Source}, fromImage: {(c.FromImage ? "true" : "false")}, second: {c.Second}, " +
                          $"tail: {c.Tail}, destination: {c.Destination}, residual: {c.Residual}, weights: {c.Weights}, bias: {c.Bias})",
             GpuPool p => $"Pool<{PoolTypeName(PoolKey(p))}>(source: {p.Source}, destination: {p.Destination})",
             GpuGlobalPool g => $"GlobalAverage(channels: {g.Channels}, pixels: {g.Pixels}, source: {g.Source}, destination: {g.Destination})",
@@ -104,11 +104,6 @@ namespace Res2Net.Generator
 
         /// <summary>A pool's shape without where it reads and writes (two pools of one shape share a kernel).</summary>
         private static GpuPool PoolKey(GpuPool p) => p with { Node = p.Node with { Module = "" }, Method = "", Source = 0, Destination = 0 };
-
-        /// <summary><c>Conv3x3s1_14x56x56_To14_Sum_Relu</c>, as the CPU layer types are named without their vector width.</summary>
-        private static string ConvTypeName(ConvShape x) =>
-            $"Conv{x.Kernel}x{x.Kernel}s{x.Stride}{(x.Padding != x.Kernel / 2 ? $"p{x.Padding}" : "")}_{x.InChannels}x{x.Height}x{x.Width}_To{x.OutChannels}" +
-            (x.Summed ? "_Sum" : "") + (x.TailChannel > 0 ? $"_Tail{x.TailChannel}" : "") + (x.Residual ? "_Res" : "") + (x.Relu ? "_Relu" : "");
 
         private static string PoolTypeName(GpuPool p) =>
             $"{p.Kind}Pool{p.Kernel}x{p.Kernel}s{p.Stride}p{p.Padding}_{p.Channels}x{p.Height}x{p.Width}";
