@@ -252,8 +252,11 @@ namespace Res2Net.Generator
         private static string MethodName(CpuLayer layer, Isa? isa) => layer is CpuConv && isa != null ? $"{layer.Method}_{isa.Name}" : layer.Method;
 
         /// <summary><c>Avx512_Conv3x3s1_14x56x56_To14_Sum_Relu</c>: the vector width, then the signature.</summary>
-        internal static string LayerTypeName(ConvShape x, ConvSchedule s) =>
-            $"{s.Isa.Name}_Conv{x.Kernel}x{x.Kernel}s{x.Stride}{(x.Padding != x.Kernel / 2 ? $"p{x.Padding}" : "")}_{x.InChannels}x{x.Height}x{x.Width}_To{x.OutChannels}" +
+        internal static string LayerTypeName(ConvShape x, ConvSchedule s) => $"{s.Isa.Name}_{SignatureName(x)}";
+
+        /// <summary><c>Conv3x3s1_14x56x56_To14_Sum_Relu</c>: a conv signature as a type name (the device forward's shape structs too).</summary>
+        internal static string SignatureName(ConvShape x) =>
+            $"Conv{x.Kernel}x{x.Kernel}s{x.Stride}{(x.Padding != x.Kernel / 2 ? $"p{x.Padding}" : "")}_{x.InChannels}x{x.Height}x{x.Width}_To{x.OutChannels}" +
             (x.Summed ? "_Sum" : "") + (x.TailChannel > 0 ? $"_Tail{x.TailChannel}" : "") + (x.Residual ? "_Res" : "") + (x.Relu ? "_Relu" : "");
 
         private static string SignatureText(ConvShape x) =>

@@ -24,6 +24,9 @@ namespace Res2Net.Generator
     {
         private const string DefaultNamespace = "Res2Net.Models";
 
+        /// <summary>A type every compilation that references ILGPU has: its presence turns the device forwards on.</summary>
+        internal const string IlgpuAccelerator = "ILGPU.Runtime.Accelerator";
+
         // Emitted files carry no byte-order mark, so they read the same when written to disk.
         private static readonly Encoding Utf8NoBom = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
@@ -87,22 +90,41 @@ namespace Res2Net.Generator
                 .Select(static (spec, ct) => Plan(spec))
                 .WithTrackingName(TrackingNames.Plan);
 
-            context.RegisterSourceOutput(plans.Combine(ns), static (spc, pair) =>
+            // What to emit: the CPU classes unless the project asks for the device forwards only (Res2NetEmit=device: its
+            // networks' CPU classes live in another assembly), and the device forwards when the compilation references ILGPU,
+            // so that CPU-only projects never need it.
+            IncrementalValueProvider<bool> cpuToo = context.AnalyzerConfigOptionsProvider
+                .Select(static (options, _) =>
+                    !(options.GlobalOptions.TryGetValue("build_property.Res2NetEmit", out var value) &&
+                      string.Equals(value.Trim(), "device", StringComparison.OrdinalIgnoreCase)));
+            IncrementalValueProvider<bool> device = context.CompilationProvider
+                .Select(static (compilation, _) => compilation.GetTypeByMetadataName(IlgpuAccelerator) != null);
+            var targets = ns.Combine(cpuToo).Combine(device).Select(static (t, _) => (Namespace: t.Left.Left, Cpu: t.Left.Right, Device: t.Right));
+
+            context.RegisterSourceOutput(plans.Combine(targets), static (spc, pair) =>
             {
-                var (plan, space) = pair;
-                if (!CSharpText.IsNamespace(space)) return;
+                var (plan, target) = pair;
+                if (!CSharpText.IsNamespace(target.Namespace)) return;
                 string cls = CSharpText.Identifier(plan.Spec.ClassName);
-                spc.AddSource($"{cls}.g.cs", SourceText.From(EmitNetwork(plan, space), Utf8NoBom));
-                spc.AddSource($"{cls}.Tables.g.cs", SourceText.From(EmitTables(plan, space), Utf8NoBom));
+                if (target.Cpu)
+                {
+                    spc.AddSource($"{cls}.g.cs", SourceText.From(EmitNetwork(plan, target.Namespace), Utf8NoBom));
+                    spc.AddSource($"{cls}.Tables.g.cs", SourceText.From(EmitTables(plan, target.Namespace), Utf8NoBom));
+                }
+                if (target.Device)
+                {
+                    spc.AddSource($"{cls}.Gpu.g.cs", SourceText.From(EmitDevice(Lowering.Gpu.GpuLowering.Compile(plan), target.Namespace), Utf8NoBom));
+                }
             });
 
-            // The registry that finds a network by name, over all unique specs. It exists while any spec file does, even
-            // one with errors, so that code calling Res2NetModels.Create reports only the spec's errors.
-            context.RegisterSourceOutput(unique.Combine(ns).Combine(anySpecs), static (spc, input) =>
+            // The registries that find a network (and its device forward) by name, over all unique specs. They exist while
+            // any spec file does, even one with errors, so that code calling Res2NetModels.Create reports only the spec's errors.
+            context.RegisterSourceOutput(unique.Combine(targets).Combine(anySpecs), static (spc, input) =>
             {
-                var ((u, space), any) = input;
-                if (!any || !CSharpText.IsNamespace(space)) return;
-                spc.AddSource("Res2NetModels.g.cs", SourceText.From(EmitRegistry(u.Unique, space), Utf8NoBom));
+                var ((u, target), any) = input;
+                if (!any || !CSharpText.IsNamespace(target.Namespace)) return;
+                if (target.Cpu) spc.AddSource("Res2NetModels.g.cs", SourceText.From(EmitRegistry(u.Unique, target.Namespace), Utf8NoBom));
+                if (target.Device) spc.AddSource("Res2NetDevicePrograms.g.cs", SourceText.From(EmitDeviceRegistry(u.Unique, target.Namespace), Utf8NoBom));
             });
         }
 

@@ -29,6 +29,7 @@ internal static class BenchCommand
     public static Command Create(TextWriter stdout)
     {
         var model = ModelOptions.Model();
+        var device = ModelOptions.Device();
         var batch = new Option<int>("--batch", "-b") { Description = $"Images per forward, 1 to {CliLimits.MaxBatch}.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads", "-t")
         {
@@ -46,7 +47,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Time a network's forward (ms per image, images/s, GFLOP/s), optionally against ONNX Runtime on the same weights.")
         {
-            model, batch, threads, compare, checkpoint, iterations, warmup,
+            model, device, batch, threads, compare, checkpoint, iterations, warmup,
         };
         command.SetAction(parse =>
         {
@@ -83,7 +84,21 @@ internal static class BenchCommand
 
             var input = SeededWeights.Input(info, n);
             var ours = new float[n * info.NumClasses];
-            var rows = new List<Row> { Time("ours (compiled)", () => network.Forward(input, n, ours), warm, runs) };
+            // On a device, the CPU's logits first (the compiled C# CI checks against PyTorch): a device that disagrees is not timed.
+            float[]? onCpu = parse.GetRequiredValue(device) == "cpu" ? null : network.Forward(input, n);
+            using var onDevice = DeviceChoice.Use(network, parse.GetRequiredValue(device), n, parse.InvocationConfiguration.Error);
+            if (onDevice != null)
+            {
+                network.Forward(input, n, ours);
+                double deviceDiff = MaxAbsDiff(ours, onCpu!);
+                parse.InvocationConfiguration.Error.WriteLine($"res2net: {onDevice.Description} vs the compiled CPU forward: max |logit diff| = {deviceDiff:E2}");
+                if (!(deviceDiff <= AgreementTolerance))
+                {
+                    throw new CliException(
+                        $"{info.Name}: the logits on {onDevice.Description} and on the CPU disagree (max |diff| = {deviceDiff:E2} > {AgreementTolerance:E0}); not timing a wrong result.");
+                }
+            }
+            var rows = new List<Row> { Time(onDevice == null ? "ours (compiled)" : $"ours ({onDevice.Description})", () => network.Forward(input, n, ours), warm, runs) };
             double? diff = null;
             if (peer != null)
             {

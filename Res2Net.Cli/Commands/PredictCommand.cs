@@ -23,6 +23,7 @@ internal static class PredictCommand
         };
         var model = ModelOptions.Model();
         var checkpoint = ModelOptions.Checkpoint();
+        var device = ModelOptions.Device();
         var topk = new Option<int>("--topk", "-k") { Description = "How many classes to show per input.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print pred_label, pred_score, pred_class and the top-k per input as JSON." };
         var saveLogits = new Option<FileInfo?>("--save-logits")
@@ -57,7 +58,7 @@ internal static class PredictCommand
         var force = OutputOptions.Force();
         var command = new Command("predict", "Classify images (or preprocessed tensors) with a compiled network and print the top classes.")
         {
-            inputs, model, checkpoint, topk, json, saveLogits, features, outIndices, outDir, force,
+            inputs, model, checkpoint, device, topk, json, saveLogits, features, outIndices, outDir, force,
         };
         command.SetAction(parse =>
         {
@@ -94,6 +95,7 @@ internal static class PredictCommand
             CheckpointLocator.Load(network, parse.GetValue(checkpoint), stderr);
 
             var classifier = new ImageClassifier(network, ClassNames.For(info));
+            using var onDevice = DeviceChoice.Use(network, parse.GetRequiredValue(device), classifier.BatchSize, stderr);
             var names = items.Select(x => x.Name).ToList();
             var predictions = new List<Prediction>(items.Count);
             var logits = new float[items.Count * info.NumClasses];

@@ -18,6 +18,7 @@ internal static class TestCommand
     {
         var model = ModelOptions.Model();
         var checkpoint = ModelOptions.Checkpoint();
+        var device = ModelOptions.Device();
         var data = new Option<DirectoryInfo>("--data", "-d")
         {
             HelpName = "DIR",
@@ -59,7 +60,7 @@ internal static class TestCommand
             "Evaluate a network on a labelled image set and print top-1 and top-5 accuracy as mmpretrain's tools/test.py does. " +
             "Images are decoded on another thread, ahead of the network; an image that cannot be read is reported and skipped.")
         {
-            model, checkpoint, data, annFile, batchSize, tta, output, outDir, showWrong, force,
+            model, checkpoint, device, data, annFile, batchSize, tta, output, outDir, showWrong, force,
         };
         command.SetAction(parse =>
         {
@@ -88,6 +89,8 @@ internal static class TestCommand
             bool flip = parse.GetValue(tta);
             if (flip) console.MarkupLine("tta: flip (mean of the softmax scores of each crop and its mirror)");
             var evaluator = new DatasetEvaluator(network) { BatchSize = batch, FlipTta = flip };
+            // A flip-TTA forward runs each crop and its mirror together: twice the images.
+            using var onDevice = DeviceChoice.Use(network, parse.GetRequiredValue(device), flip ? 2 * batch : batch, stderr);
             EvaluationResult result;
             if (console.Profile.Capabilities.Interactive)
             {

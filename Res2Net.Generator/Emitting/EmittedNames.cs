@@ -20,6 +20,9 @@ namespace Res2Net.Generator.Emitting
             "Gemm", "Pooling", "Linear", "UnknownModelException", "Res2NetModels", "GraphInfo", "GraphValue", "GraphNode",
             "LayerKind", "LayerFusions", "LayerSchedule", "ConvKernels", "ThreadSplit", "GemmInput", "GemmRemainder",
             "IDirectConvLayer", "IGemmConvLayer", "System",
+            // The device forward's (X.Gpu.g.cs) and its registry's.
+            "DeviceProgram", "DeviceRun", "IConvShape", "IPoolShape", "CudaWideTile", "CudaNarrowTile", "CpuTile", "Res2NetDevicePrograms",
+            "Names", "Run", "Launch", "Launches", "InputElements", "Max", "IncludePad", "Channels",
             // Members each network class declares, and the registry's.
             "ModelName", "InputHeight", "InputWidth", "NumClasses", "ParamCount", "FlopCount", "ArenaFloats", "PackedFloats",
             "Description", "Bind", "ForwardImage", "CreateReplica", "All", "Create", "RunLayer", "ForwardAvx512", "ForwardAvx2",
@@ -29,6 +32,7 @@ namespace Res2Net.Generator.Emitting
             "TailChannel", "Residual", "Relu", "Split", "Tiles", "FiveVectorTiles", "Input", "PackB", "Remainder",
             // Members a network class inherits from CompiledNetwork and object.
             "Packed", "Arena", "Info", "IsLoaded", "CheckpointSource", "Load", "Forward", "ClassifierWeights", "ReplayLayer",
+            "Backend", "AttachBackend", "DetachBackend",
             "ToString", "Equals", "ReferenceEquals", "GetHashCode", "GetType", "MemberwiseClone", "Finalize",
         };
 

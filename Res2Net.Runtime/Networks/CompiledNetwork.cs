@@ -26,6 +26,7 @@ public abstract unsafe class CompiledNetwork
     private BatchJob? _job;
     private bool _isLoaded;
     private LinearRegion? _classifier;
+    private IForwardBackend? _backend;
 
     /// <summary>
     /// Packed weights with BatchNorm folded in; the generated code adds literal offsets. Changes only under
@@ -110,6 +111,7 @@ public abstract unsafe class CompiledNetwork
                 CheckpointSource = source;
                 _classifier = binder.Classifier;
                 Volatile.Write(ref _isLoaded, true);
+                _backend?.WeightsLoaded(new ReadOnlySpan<float>(start, _packedFloats));
             }
         }
     }
@@ -140,6 +142,11 @@ public abstract unsafe class CompiledNetwork
             fixed (float* x = input)
             fixed (float* y = logits)
             {
+                if (_backend != null)
+                {
+                    _backend.Forward(x, batch, y, features);
+                    return;
+                }
                 int threads = Math.Min(batch, Workers.MaxThreads);
                 if (threads <= 1)
                 {
@@ -207,6 +214,39 @@ public abstract unsafe class CompiledNetwork
         Array.Copy(_replicas, replicas, _replicas.Length);
         for (int i = _replicas.Length; i < count; i++) replicas[i] = CreateReplica();
         _replicas = replicas;
+    }
+
+    /// <summary>The engine forwards run on, when not this CPU code (see <see cref="AttachBackend"/>).</summary>
+    public IForwardBackend? Backend => Volatile.Read(ref _backend);
+
+    /// <summary>
+    /// Runs every later forward on <paramref name="backend"/> (a GPU); the weights bound so far are handed over at once,
+    /// later loads as they happen. One backend at a time: a network already on one device refuses another.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another backend is attached.</exception>
+    public void AttachBackend(IForwardBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        lock (_loadLock)
+        lock (_forwardLock)
+        {
+            if (_backend != null && !ReferenceEquals(_backend, backend))
+            {
+                throw new InvalidOperationException(
+                    $"{Info.Name} already runs on {_backend.Description}; dispose that device network before moving it to {backend.Description}");
+            }
+            if (IsLoaded) backend.WeightsLoaded(new ReadOnlySpan<float>(Packed, _packedFloats));
+            _backend = backend;
+        }
+    }
+
+    /// <summary>Forwards run on the CPU again (what disposing a device network does); nothing if <paramref name="backend"/> is not attached.</summary>
+    public void DetachBackend(IForwardBackend backend)
+    {
+        lock (_forwardLock)
+        {
+            if (ReferenceEquals(_backend, backend)) _backend = null;
+        }
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ public class BadInputTableTests : IDisposable
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
     public static readonly IReadOnlyList<BadInput> Rows =
-        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows(), .. InspectRows()];
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows(), .. InspectRows(), .. DeviceRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -120,6 +120,17 @@ public class BadInputTableTests : IDisposable
     /// <summary>A command-line mistake: exit 2, the mistake, and a short usage line for the command (not the whole help).</summary>
     private static BadInput SyntaxRow(string @case, string command, Func<string, string[]> arguments, string message) =>
         new("syntax", @case, arguments, [message, command.Length == 0 ? "usage: res2net COMMAND" : $"usage: res2net {command} ", $"see 'res2net {command}{(command.Length == 0 ? "" : " ")}--help'"]);
+
+    /// <summary>
+    /// --device: a name it does not know, and CUDA asked for where there is none (CI's machines have no GPU; the GPU
+    /// machine has no .NET, so this suite never runs where CUDA exists).
+    /// </summary>
+    private static IEnumerable<BadInput> DeviceRows()
+    {
+        yield return new("device", "bench --device gpu", _ => ["bench", "--model", W14, "--device", "gpu"], ["--device gpu: expected cpu, cuda or ilgpu-cpu"]);
+        yield return new("device", "bench --device cuda without a GPU", _ => ["bench", "--model", W14, "--device", "cuda", "--iterations", "1"],
+            ["--device cuda", "no CUDA device", "it found: CPUAccelerator"]);
+    }
 
     private static IEnumerable<BadInput> SyntaxRows()
     {

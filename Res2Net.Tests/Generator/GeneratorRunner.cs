@@ -42,11 +42,31 @@ internal static class GeneratorRunner
         return (driver.GetRunResult(), output);
     }
 
+    /// <summary>As <see cref="Compile(string?, (string Path, string Json)[])"/>, in a compilation that also references ILGPU and Res2Net.Gpu.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) CompileWithIlgpu(params (string Path, string Json)[] specs)
+    {
+        var texts = specs.Select(s => (AdditionalText)new InMemoryText(s.Path, s.Json)).ToImmutableArray();
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            new[] { new Res2NetGenerator().AsSourceGenerator() }, texts, ParseOptions, SpecOptions());
+        var references = References.Value
+            .Append(MetadataReference.CreateFromFile(typeof(ILGPU.Runtime.Accelerator).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(Res2Net.Gpu.DeviceProgram).Assembly.Location));
+        var compilation = CSharpCompilation.Create("Consumer", references: references,
+            options: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        return (driver.GetRunResult(), output);
+    }
+
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
 
-    /// <summary>The framework's assemblies and the runtime's, read once (reading them is most of a small compilation's cost).</summary>
+    /// <summary>
+    /// The framework's assemblies and the runtime's, read once (reading them is most of a small compilation's cost); not
+    /// ILGPU's, which this test host loads for the device tests but which would turn on the device forwards (see
+    /// <see cref="CompileWithIlgpu"/>).
+    /// </summary>
     private static readonly Lazy<MetadataReference[]> References = new(() =>
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => !Path.GetFileName(p).StartsWith("ILGPU", StringComparison.Ordinal) && !Path.GetFileName(p).StartsWith("Res2Net.Gpu", StringComparison.Ordinal))
             .Append(typeof(Res2Net.Runtime.Networks.CompiledNetwork).Assembly.Location)
             .Distinct(StringComparer.Ordinal)
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
