@@ -20,7 +20,7 @@ internal static partial class ServingLog
     [LoggerMessage(3, LogLevel.Information, "Stopping: no new connections; finishing the requests in flight (up to {ShutdownTimeoutSeconds} s)")]
     public static partial void Stopping(ILogger log, double shutdownTimeoutSeconds);
 
-    [LoggerMessage(4, LogLevel.Information, "Stopped: every queued request was answered")]
+    [LoggerMessage(4, LogLevel.Information, "Stopped: every queue is empty")]
     public static partial void Stopped(ILogger log);
 
     [LoggerMessage(5, LogLevel.Debug, "{Model}: ran a batch of {Images} images from {Requests} requests in {Milliseconds:0.0} ms")]

@@ -27,7 +27,10 @@ public sealed record ServingOptions
     /// <summary>The most requests <see cref="QueueCapacity"/> may be.</summary>
     public const int MaxQueueCapacity = 100_000;
 
-    /// <summary>Where to listen: <c>http://HOST:PORT</c> URLs; port 0 takes a free port (see <see cref="InferenceServer.Urls"/>). Default: loopback port 8080.</summary>
+    /// <summary>
+    /// Where to listen: <c>http://HOST:PORT</c> URLs (HOST <c>*</c> or <c>0.0.0.0</c> for every interface); port 0 takes a
+    /// free port (see <see cref="InferenceServer.Urls"/>). Default: loopback port 8080.
+    /// </summary>
     public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:8080"];
 
     /// <summary>The most images one batched forward runs. Default 8.</summary>
@@ -76,7 +79,9 @@ public sealed record ServingOptions
         if (Urls.Count == 0) throw new ArgumentException("no URL to listen on (--urls)");
         foreach (string url in Urls)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.Host.Length == 0
+            // Kestrel's wildcard hosts (http://*:8080, http://+:8080: every interface) are not URIs; check the rest as one.
+            string checkable = url.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal);
+            if (!Uri.TryCreate(checkable, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.Host.Length == 0
                 || uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.UserInfo.Length > 0)
             {
                 throw new ArgumentException($"'{Runtime.IO.DisplayText.Shorten(url)}' is not a URL to listen on (--urls); expected http://HOST:PORT, e.g. http://0.0.0.0:8080 (https is left to a proxy in front)");

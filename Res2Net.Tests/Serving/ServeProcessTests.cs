@@ -104,6 +104,6 @@ public sealed class ServeProcessTests
         }
         Assert.Equal(0, await second.ExitAsync());
         Assert.Contains("Stopping: no new connections", second.Log);
-        Assert.Contains("Stopped: every queued request was answered", second.Log);
+        Assert.Contains("Stopped: every queue is empty", second.Log);
     }
 }

@@ -61,26 +61,9 @@ internal sealed class ServingHarness : IAsyncDisposable
     /// <summary>An infer request for <paramref name="data"/> of <paramref name="shape"/>, floats in their shortest round-trip form.</summary>
     public static HttpContent InferBody(ReadOnlySpan<float> data, int[] shape, string? id = null)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            w.WriteStartObject();
-            if (id != null) w.WriteString("id", id);
-            w.WriteStartArray("inputs");
-            w.WriteStartObject();
-            w.WriteString("name", "input");
-            w.WriteStartArray("shape");
-            foreach (int d in shape) w.WriteNumberValue(d);
-            w.WriteEndArray();
-            w.WriteString("datatype", "FP32");
-            w.WriteStartArray("data");
-            foreach (float v in data) w.WriteNumberValue(v);
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Json(Encoding.UTF8.GetString(stream.ToArray()));
+        var content = new ByteArrayContent(InferRequestWriter.Write(data, shape, id));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
     }
 
     public static HttpContent Json(string text) => new StringContent(text, Encoding.UTF8, "application/json");
