@@ -8,7 +8,7 @@ namespace Res2Net.Tests.Serving;
 
 /// <summary>
 /// <c>res2net serve</c> run as a user runs it, a process of its own on 127.0.0.1, with the full-size res2net50-w14-s8 on
-/// its seeded weights (so PyTorch's logits for them apply): it answers as PyTorch does, survives being killed under
+/// its seeded weights saved as a checkpoint (so PyTorch's logits for them apply): it answers as PyTorch does, survives being killed under
 /// load by coming back on the same port and serving the same answers, and on SIGTERM finishes what is in flight.
 /// </summary>
 public sealed class ServeProcessTests
@@ -25,7 +25,7 @@ public sealed class ServeProcessTests
         // 1. Started as a user would; the infer endpoint gives PyTorch's logits for the seeded input.
         string port;
         string reference;
-        await using (var first = await ServeProcess.StartAsync("serve", "--model", W14, "--seeded", "--urls", "http://127.0.0.1:0", "--log-format", "json"))
+        await using (var first = await ServeProcess.StartAsync("serve", "--model", W14, "--checkpoint", SeededCheckpoint.Path, "--urls", "http://127.0.0.1:0", "--log-format", "json"))
         {
             using var client = new HttpClient { BaseAddress = first.Url, Timeout = TimeSpan.FromSeconds(60) };
             port = first.Url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -77,7 +77,7 @@ public sealed class ServeProcessTests
 
         // 3. Restarted on the same port, as a service manager restarts it: it serves the same answers again. Its batches
         // wait up to 2 s for company, so that three requests are surely in flight when SIGTERM comes.
-        await using var second = await ServeProcess.StartAsync("serve", "--model", W14, "--seeded", "--urls", $"http://127.0.0.1:{port}",
+        await using var second = await ServeProcess.StartAsync("serve", "--model", W14, "--checkpoint", SeededCheckpoint.Path, "--urls", $"http://127.0.0.1:{port}",
             "--max-delay-ms", "2000", "--max-batch", "8");
         using var again = new HttpClient { BaseAddress = second.Url, Timeout = TimeSpan.FromSeconds(60) };
         Assert.Equal(200, (int)(await again.GetAsync("/v2/health/ready")).StatusCode);
