@@ -13,6 +13,16 @@ public sealed class DynamicBatchingTests
 
     private static readonly int[] OneImage = [1, 3, 48, 40];
 
+    /// <summary>A server of tiny-plain whose forward waits at a gate, with the gate, the model's batcher and the network.</summary>
+    private static async Task<(ServingHarness Harness, ForwardGate Gate, Res2Net.Serving.DynamicBatcher Batcher, CompiledNetwork Network)> StartGatedAsync(
+        Res2Net.Serving.ServingOptions options)
+    {
+        var network = ServingHarness.Loaded(Model);
+        var gate = new ForwardGate();
+        var harness = await ServingHarness.StartAsync(options, gate.Serve(network));
+        return (harness, gate, harness.Server.Repository.Get(Model), network);
+    }
+
     private static float[][] Images(CompiledNetwork network, int count, int seed)
     {
         var random = new Random(seed);
@@ -24,10 +34,8 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task RequestsQueuedDuringAForwardRunAsOneBatchAndGetTheirOwnLogitsBitForBit()
     {
-        var network = ServingHarness.Loaded(Model);
-        var gate = new ForwardGate();
-        await using var harness = await ServingHarness.StartAsync(ServingHarness.Options(maxBatch: 8, maxDelayMs: 0), gate.Serve(network));
-        var batcher = harness.Server.Repository.Get(Model);
+        var (harness, gate, batcher, network) = await StartGatedAsync(ServingHarness.Options(maxBatch: 8, maxDelayMs: 0));
+        await using var _ = harness;
         var images = Images(network, 6, seed: 3);
         var expected = images.Select(image => network.Forward(image, 1)).ToArray();
 
@@ -52,10 +60,8 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task ARequestThatDoesNotFitTheBatchWholeOpensTheNextOne()
     {
-        var network = ServingHarness.Loaded(Model);
-        var gate = new ForwardGate();
-        await using var harness = await ServingHarness.StartAsync(ServingHarness.Options(maxBatch: 4, maxDelayMs: 0), gate.Serve(network));
-        var batcher = harness.Server.Repository.Get(Model);
+        var (harness, gate, batcher, network) = await StartGatedAsync(ServingHarness.Options(maxBatch: 4, maxDelayMs: 0));
+        await using var _ = harness;
         var images = Images(network, 6, seed: 4);
 
         var first = harness.InferAsync(Model, images[0], OneImage);
@@ -76,10 +82,8 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task AFullQueueAnswers503WithRetryAfterAndTheQueuedRequestsStillRun()
     {
-        var network = ServingHarness.Loaded(Model);
-        var gate = new ForwardGate();
-        await using var harness = await ServingHarness.StartAsync(ServingHarness.Options(maxBatch: 1, queue: 2, maxDelayMs: 0), gate.Serve(network));
-        var batcher = harness.Server.Repository.Get(Model);
+        var (harness, gate, batcher, network) = await StartGatedAsync(ServingHarness.Options(maxBatch: 1, queue: 2, maxDelayMs: 0));
+        await using var _ = harness;
         var (input, _) = Fixtures.Npy("tiny-plain.input.npy");
         var image = input.AsSpan(0, network.Info.InputElements).ToArray();
 
@@ -105,10 +109,8 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task PastItsDeadlineARequestIsAnswered504AndDroppedFromTheQueue()
     {
-        var network = ServingHarness.Loaded(Model);
-        var gate = new ForwardGate();
-        await using var harness = await ServingHarness.StartAsync(ServingHarness.Options(maxBatch: 1, maxDelayMs: 0, timeoutMs: 300), gate.Serve(network));
-        var batcher = harness.Server.Repository.Get(Model);
+        var (harness, gate, batcher, network) = await StartGatedAsync(ServingHarness.Options(maxBatch: 1, maxDelayMs: 0, timeoutMs: 300));
+        await using var _ = harness;
         var image = Images(network, 1, seed: 5)[0];
 
         var held = harness.InferAsync(Model, image, OneImage);           // in the forward when its deadline passes
@@ -133,10 +135,7 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task StoppingFinishesTheRequestsInFlightAndTakesNoNewOnes()
     {
-        var network = ServingHarness.Loaded(Model);
-        var gate = new ForwardGate();
-        var harness = await ServingHarness.StartAsync(ServingHarness.Options(maxBatch: 1, maxDelayMs: 0), gate.Serve(network));
-        var batcher = harness.Server.Repository.Get(Model);
+        var (harness, gate, batcher, network) = await StartGatedAsync(ServingHarness.Options(maxBatch: 1, maxDelayMs: 0));
         var image = Images(network, 1, seed: 6)[0];
         var expected = network.Forward(image, 1);
         try
