@@ -26,7 +26,6 @@ internal sealed class DynamicBatcher
     private readonly int _capacity;
     private readonly float[] _input;
     private readonly float[] _logits;
-    private readonly Prometheus.Gauge.Child _depth;
     private readonly Prometheus.Histogram.Child _batchSize;
     private readonly Prometheus.Histogram.Child _forwardSeconds;
     private readonly Prometheus.Histogram.Child _queueWait;
@@ -42,8 +41,9 @@ internal sealed class DynamicBatcher
         _capacity = options.QueueCapacity;
         _input = new float[(long)_maxBatch * model.Info.InputElements];
         _logits = new float[(long)_maxBatch * model.Info.NumClasses];
-        _depth = metrics.QueueDepth.WithLabels(model.Name);
-        _depth.Set(0);
+        // Read at each scrape: set from the threads that admit and release, the gauge could end on a stale value.
+        var depth = metrics.QueueDepth.WithLabels(model.Name);
+        metrics.Registry.AddBeforeCollectCallback(() => depth.Set(Waiting));
         _batchSize = metrics.BatchSize.WithLabels(model.Name);
         _forwardSeconds = metrics.ForwardSeconds.WithLabels(model.Name);
         _queueWait = metrics.QueueWaitSeconds.WithLabels(model.Name);
@@ -74,16 +74,12 @@ internal sealed class DynamicBatcher
         {
             int now = Volatile.Read(ref _waiting);
             if (now >= _capacity) return false;
-            if (Interlocked.CompareExchange(ref _waiting, now + 1, now) == now)
-            {
-                _depth.Set(now + 1);
-                return true;
-            }
+            if (Interlocked.CompareExchange(ref _waiting, now + 1, now) == now) return true;
         }
     }
 
     /// <summary>Gives back the place of an admitted request that will not be queued (its input was bad).</summary>
-    public void Release() => _depth.Set(Interlocked.Decrement(ref _waiting));
+    public void Release() => Interlocked.Decrement(ref _waiting);
 
     /// <summary>Queues an admitted request for the next batch.</summary>
     /// <exception cref="ServingError">503: the server is stopping.</exception>
