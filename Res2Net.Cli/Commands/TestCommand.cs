@@ -205,8 +205,9 @@ internal static class TestCommand
         var merged = TestShards.Merge(parts);
         var result = merged.Result;
         stdout.WriteLine($"model: {DisplayText.Escape(merged.Model)}");
-        stdout.WriteLine($"merged {parts.Count} part{(parts.Count == 1 ? "" : "s")} (checkpoint sha256 {merged.CheckpointSha256[..Math.Min(16, merged.CheckpointSha256.Length)]}…, " +
-                         $"listing sha256 {merged.ListingSha256[..Math.Min(16, merged.ListingSha256.Length)]}…)");
+        // The hashes come from the files: escaped, and cut to the 16 digits that tell runs apart.
+        stdout.WriteLine($"merged {parts.Count} part{(parts.Count == 1 ? "" : "s")} (checkpoint sha256 {DisplayText.Escape(merged.CheckpointSha256, 16)}, " +
+                         $"listing sha256 {DisplayText.Escape(merged.ListingSha256, 16)})");
         string skippedNote = result.Skipped.Count == 0 ? "" : $", {result.Skipped.Count} skipped (unreadable; listed in the parts)";
         stdout.WriteLine($"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
                          $"{result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s of evaluation in all");
