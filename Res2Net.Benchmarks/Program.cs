@@ -21,6 +21,10 @@ if (args.Length >= 1 && args[0] == "--kernels")
 if (args.Length >= 1 && args[0] == "--memory")
     return DecodeMemory.Run(args[1..], Console.Out);
 
+// `--serve-load [--seconds S] [--levels 1,8,32,128] [--soak-seconds T] …`: res2net serve under load on 127.0.0.1 (ServeLoad).
+if (args.Length >= 1 && args[0] == "--serve-load")
+    return ServeLoad.Run(args[1..], Console.Out);
+
 string loadBefore = ResultsTable.LoadAverage();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToList();
 ResultsTable.Write(summaries, Console.Out, loadBefore);

@@ -84,13 +84,18 @@ internal static class ResultsTable
         }
     }
 
-    private static string Machine()
+    /// <summary>The CPU (model name and family: 25 is Zen 4, 26 Zen 5), cores, OS and .NET, for the head of a results table.</summary>
+    internal static string Machine()
     {
         string cpu = "unknown CPU";
         try
         {
             if (File.Exists("/proc/cpuinfo"))
-                cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+            {
+                var lines = File.ReadLines("/proc/cpuinfo").Take(30).ToList();
+                string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+                cpu = (Field("model name") ?? cpu) + (Field("cpu family") is { } family ? $" (CPU family {family})" : "");
+            }
         }
         catch (IOException)
         {

@@ -35,6 +35,7 @@ public static class CliApp
             BenchCommand.Create(stdout),
             TestCommand.Create(stdout, stderr),
             CamCommand.Create(stdout),
+            ServeCommand.Create(stdout),
         };
         var parse = root.Parse(args);
         if (UsageError.Find(parse) is { } usage)

@@ -209,26 +209,7 @@ internal static class PredictCommand
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartArray();
-            for (int i = 0; i < names.Count; i++)
-            {
-                var p = predictions[i];
-                w.WriteStartObject();
-                w.WriteString("input", names[i]);
-                w.WriteNumber("pred_label", p.PredLabel);
-                w.WriteFloat("pred_score", p.PredScore);
-                w.WriteString("pred_class", p.PredClass);
-                w.WriteStartArray("topk");
-                foreach (var c in p.TopK)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("label", c.Label);
-                    w.WriteFloat("score", c.Score);
-                    w.WriteString("class", c.ClassName);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
+            for (int i = 0; i < names.Count; i++) PredictionJson.Write(w, predictions[i], names[i]);
             w.WriteEndArray();
         }
         stdout.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));

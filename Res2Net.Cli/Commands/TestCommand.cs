@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Res2Net.Models;
 using Res2Net.Runtime.Datasets;
+using Res2Net.Runtime.Download;
 using Res2Net.Runtime.IO;
 using Spectre.Console;
 
@@ -11,9 +11,6 @@ namespace Res2Net.Cli.Commands;
 /// <summary><c>res2net test</c>: mmpretrain's <c>tools/test.py</c>, top-1 and top-5 accuracy of a network on a labelled image set.</summary>
 internal static class TestCommand
 {
-    /// <summary>What <see cref="WriteJson"/> writes: a JSON object whose first properties are "model" and "checkpoint".</summary>
-    internal static readonly OutputKind ResultsFile = new("a results file of 'res2net test' (JSON starting with \"model\" and \"checkpoint\")", IsResultsFile);
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = ModelOptions.Model();
@@ -54,25 +51,63 @@ internal static class TestCommand
                           "any other file only with --force.",
         };
         var showWrong = new Option<bool>("--show-wrong") { Description = "With --out-dir: save only the images whose top-1 class is wrong." };
+        var shard = new Option<string?>("--shard")
+        {
+            HelpName = "K/N",
+            Description = "Evaluate only shard K of N (K from 0 to N-1): images K, K+N, K+2N, … of the listing, so that N machines share a dataset. " +
+                          "Needs --out; the part files are combined with --merge.",
+        };
+        var merge = new Option<FileInfo[]>("--merge")
+        {
+            HelpName = "PART.json",
+            Description = "Combine the results files of a sharded run (e.g. --merge part-*.json) and print the accuracy of the whole dataset, " +
+                          "equal to an unsharded run's. Parts of different runs (model, checkpoint, dataset listing, --tta, N), a shard given twice " +
+                          "and a missing shard are refused. Takes only --out and --force besides.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var force = OutputOptions.Force();
+        // --model and --data are required, except by --merge, which reads everything from the parts.
+        model.Required = false;
+        data.Required = false;
 
         var command = new Command("test",
             "Evaluate a network on a labelled image set and print top-1 and top-5 accuracy as mmpretrain's tools/test.py does. " +
             "Images are decoded on another thread, ahead of the network; an image that cannot be read is reported and skipped.")
         {
-            model, checkpoint, device, data, annFile, batchSize, tta, output, outDir, showWrong, force,
+            model, checkpoint, device, data, annFile, batchSize, tta, output, outDir, showWrong, shard, merge, force,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(merge) != null) return;
+            foreach (var option in new Option[] { model, data })
+            {
+                if (result.GetResult(option) == null) result.AddError($"Option '{option.Name}' is required.");
+            }
+        });
+        command.Description += Examples;
         command.SetAction(parse =>
         {
+            if (parse.GetResult(merge) != null)
+            {
+                var parts = parse.GetValue(merge) ?? [];
+                var given = new Option[] { model, checkpoint, device, data, annFile, batchSize, tta, outDir, showWrong, shard }.Where(o => parse.GetResult(o) is { Implicit: false });
+                if (given.FirstOrDefault() is { } extra)
+                    throw new CliException($"--merge combines parts written by earlier runs and takes only --out and --force; leave out {extra.Name}.");
+                return Merge(stdout, parts, parse.GetValue(output), parse.GetValue(force));
+            }
+            var shardOf = parse.GetValue(shard) is { } shardText ? TestShards.Parse(shardText) : ((int Index, int Count)?)null;
+            if (shardOf != null && parse.GetValue(output) == null)
+                throw new CliException("--shard evaluates one part of the dataset; give --out part-K.json to keep it for 'res2net test --merge'.");
             int batch = CliLimits.Check("--batch-size", parse.GetValue(batchSize), 1, CliLimits.MaxBatch);
 
             var network = Res2NetModels.Create(parse.GetRequiredValue(model));
             var info = network.Info;
             var dataset = ImageDataset.Open(parse.GetRequiredValue(data).FullName, parse.GetValue(annFile)?.ToString());
             dataset.CheckLabels(info.NumClasses, info.Name);
+            if (shardOf is var (shardIndex, shardCount)) dataset = dataset.Shard(shardIndex, shardCount);
             // Before the evaluation: the results file must not be the checkpoint, the annotation file or an image.
             string? outPath = parse.GetValue(output) is { } outFile
-                ? OutputPath.Check(outFile.FullName, ResultsFile, parse.GetValue(force),
+                ? OutputPath.Check(outFile.FullName, TestResultsFile.Kind, parse.GetValue(force),
                     CheckpointLocator.InputPaths(info, parse.GetValue(checkpoint))
                         .Concat(dataset.AnnotationFile is { } ann ? [ann] : [])
                         .Concat(dataset.Samples.Select(sample => sample.Path)))
@@ -84,7 +119,12 @@ internal static class TestCommand
             var console = Terminal.For(stdout);
             console.MarkupLine($"model: [bold]{Markup.Escape(info.Name)}[/]");
             console.MarkupLine($"data: {Markup.Escape(dataset.ToString())}");
-            if (dataset.Samples.Count == 0) throw new CliException($"{dataset.Root} holds no images.");
+            if (dataset.Samples.Count == 0)
+            {
+                throw new CliException(dataset.Sharding is { } empty
+                    ? $"shard {empty} of {dataset.Root} holds no images: the listing has only {empty.ListingCount}; use fewer shards."
+                    : $"{dataset.Root} holds no images.");
+            }
 
             bool flip = parse.GetValue(tta);
             if (flip) console.MarkupLine("tta: flip (mean of the softmax scores of each crop and its mirror)");
@@ -135,12 +175,48 @@ internal static class TestCommand
                 $"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
                 $"{result.ImagesPerSecond.ToString("0.0", CultureInfo.InvariantCulture)} images/s ({result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
             stdout.WriteLine(result.FormatMetrics());
-            if (outPath != null) WriteJson(outPath, info.Name, loaded.SourcePath, dataset, result, flip);
+            if (outPath != null)
+            {
+                TestResultsFile.Write(outPath, new TestResults(info.Name, loaded.SourcePath, CheckpointCache.Sha256Hex(loaded.SourcePath), dataset.Root,
+                    dataset.Layout, dataset.AnnotationFile, dataset.Classes, dataset.ListingSha256, flip, dataset.Sharding, result));
+            }
             pictures?.Write(result, stdout);
             if (result.Evaluated == 0) throw new CliException($"none of the {result.Total} images could be decoded.");
             return 0;
         });
         return command;
+    }
+
+    private const string Examples = """
+
+
+        Examples:
+          res2net test --model res2net50-w14-s8_3rdparty_8xb32_in1k --data imagenet/val --ann-file imagenet/meta/val.txt
+          res2net test --model res2net50-w14-s8_3rdparty_8xb32_in1k --data imagenet/val --ann-file meta/val.txt --shard 0/4 --out part-0.json
+          res2net test --merge part-*.json --out results.json
+        """;
+
+    /// <summary>
+    /// <c>--merge</c>: reads the parts (each checked to be a results file), checks they are one run's shards, and prints
+    /// the merged metrics as an unsharded run prints them; with <paramref name="output"/>, writes the merged results file,
+    /// which is an unsharded run's but for the times (summed over the parts).
+    /// </summary>
+    private static int Merge(TextWriter stdout, FileInfo[] files, FileInfo? output, bool force)
+    {
+        string? outPath = output == null ? null : OutputPath.Check(output.FullName, TestResultsFile.Kind, force, files.Select(f => f.FullName));
+        var parts = files.Select(f => (f.FullName, TestResultsFile.Read(f.FullName))).ToList();
+        var merged = TestShards.Merge(parts);
+        var result = merged.Result;
+        stdout.WriteLine($"model: {DisplayText.Escape(merged.Model)}");
+        // The hashes come from the files: escaped, and cut to the 16 digits that tell runs apart.
+        stdout.WriteLine($"merged {parts.Count} part{(parts.Count == 1 ? "" : "s")} (checkpoint sha256 {DisplayText.Escape(merged.CheckpointSha256, 16)}, " +
+                         $"listing sha256 {DisplayText.Escape(merged.ListingSha256, 16)})");
+        string skippedNote = result.Skipped.Count == 0 ? "" : $", {result.Skipped.Count} skipped (unreadable; listed in the parts)";
+        stdout.WriteLine($"{result.Evaluated} of {result.Total} images evaluated{skippedNote}; " +
+                         $"{result.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s of evaluation in all");
+        stdout.WriteLine(result.FormatMetrics());
+        if (outPath != null) TestResultsFile.Write(outPath, merged);
+        return 0;
     }
 
     private static TimeSpan Eta(EvaluationProgress p) =>
@@ -152,79 +228,5 @@ internal static class TestCommand
     private sealed class Reporter(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
     {
         public void Report(EvaluationProgress value) => report(value);
-    }
-
-    private static bool IsResultsFile(byte[] head, long length)
-    {
-        try
-        {
-            var json = new Utf8JsonReader(head, isFinalBlock: head.Length == length, state: default);
-            return json.Read() && json.TokenType == JsonTokenType.StartObject
-                && json.Read() && json.ValueTextEquals("model") && json.Read() && json.TokenType == JsonTokenType.String
-                && json.Read() && json.ValueTextEquals("checkpoint");
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static void WriteJson(string path, string model, string checkpoint, ImageDataset dataset, EvaluationResult result, bool flipTta)
-    {
-        using var file = AtomicFileWriter.Create(path);
-        using (var w = new Utf8JsonWriter(file.Stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", model);
-            w.WriteString("checkpoint", checkpoint);
-            w.WriteString("data", dataset.Root);
-            w.WriteString("layout", dataset.Layout == DatasetLayout.ImageFolder ? "ImageFolder" : "annotation file");
-            w.WriteString("tta", flipTta ? "flip" : "none");
-            if (dataset.AnnotationFile != null) w.WriteString("ann_file", dataset.AnnotationFile);
-            if (dataset.Classes != null)
-            {
-                w.WriteStartArray("classes");
-                foreach (var c in dataset.Classes) w.WriteStringValue(c);
-                w.WriteEndArray();
-            }
-            w.WriteStartObject("metrics");
-            w.WriteFloat("accuracy/top1", Math.Round(result.Top1, 4));
-            w.WriteFloat("accuracy/top5", Math.Round(result.Top5, 4));
-            w.WriteEndObject();
-            w.WriteNumber("total", result.Total);
-            w.WriteNumber("evaluated", result.Evaluated);
-            w.WriteNumber("top1_correct", result.Top1Correct);
-            w.WriteNumber("top5_correct", result.Top5Correct);
-            w.WriteFloat("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
-            w.WriteFloat("images_per_second", Math.Round(result.ImagesPerSecond, 1));
-            w.WriteStartArray("skipped");
-            foreach (var s in result.Skipped)
-            {
-                w.WriteStartObject();
-                w.WriteString("file", s.RelativePath);
-                w.WriteString("reason", s.Reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("samples");
-            foreach (var s in result.Samples)
-            {
-                w.WriteStartObject();
-                w.WriteString("file", s.RelativePath);
-                w.WriteNumber("gt_label", s.Label);
-                w.WriteNumber("pred_label", s.PredLabel);
-                w.WriteFloat("pred_score", s.Scores[0]);
-                w.WriteStartArray("topk");
-                foreach (int label in s.TopK) w.WriteNumberValue(label);
-                w.WriteEndArray();
-                w.WriteStartArray("scores");
-                foreach (float score in s.Scores) w.WriteFloatValue(score);
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        file.Commit();
     }
 }

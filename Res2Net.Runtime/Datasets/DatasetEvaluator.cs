@@ -148,7 +148,7 @@ public sealed class DatasetEvaluator
                     // Ranked by the scores: with TTA there are no logits of the average (softmax itself is monotonic).
                     int[] top = Prediction.TopIndices(FlipTta ? scores : row, TopK);
                     var sample = batch.Valid[i];
-                    results.Add(new SampleResult(sample.RelativePath, sample.Label, top, top.Select(t => scores[t]).ToArray()));
+                    results.Add(new SampleResult(sample.RelativePath, sample.Label, top, top.Select(t => scores[t]).ToArray()) { Index = sample.Index });
                     if (kept != null) foreach (float v in row) kept.Add(v);
                 }
                 skipped.AddRange(batch.Skipped);
@@ -201,7 +201,7 @@ public sealed class DatasetEvaluator
             var sample = samples[start + i];
             if (reasons[i] is { } reason)
             {
-                skipped.Add(new SkippedImage(sample.Path, sample.RelativePath, reason));
+                skipped.Add(new SkippedImage(sample.Path, sample.RelativePath, reason) { Index = sample.Index });
                 continue;
             }
             if (valid.Count != i) buffer.AsSpan(i * elements, elements).CopyTo(buffer.AsSpan(valid.Count * elements, elements));

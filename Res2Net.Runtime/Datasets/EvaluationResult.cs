@@ -10,11 +10,18 @@ namespace Res2Net.Runtime.Datasets;
 public readonly record struct EvaluationProgress(int Done, int Total, int Skipped, TimeSpan Elapsed);
 
 /// <summary>An image the evaluation could not read, and why.</summary>
-public sealed record SkippedImage(string Path, string RelativePath, string Reason);
+public sealed record SkippedImage(string Path, string RelativePath, string Reason)
+{
+    /// <summary>The image's position in the dataset's listing (<see cref="DatasetSample.Index"/>).</summary>
+    public int Index { get; init; }
+}
 
 /// <summary>One evaluated image: its label and the network's top-k labels with their softmax scores, best first.</summary>
 public sealed record SampleResult(string RelativePath, int Label, int[] TopK, float[] Scores)
 {
+    /// <summary>The image's position in the dataset's listing (<see cref="DatasetSample.Index"/>).</summary>
+    public int Index { get; init; }
+
     /// <summary>The predicted label (top-1).</summary>
     public int PredLabel => TopK[0];
 
@@ -29,9 +36,18 @@ public sealed record SampleResult(string RelativePath, int Label, int[] TopK, fl
 /// </summary>
 public sealed class EvaluationResult
 {
-    internal EvaluationResult(int total, IReadOnlyList<SampleResult> samples, IReadOnlyList<SkippedImage> skipped, TimeSpan elapsed,
+    /// <summary>A result from its parts: what <see cref="DatasetEvaluator.Evaluate"/> returns, or one read back from a results file.</summary>
+    /// <param name="total">Images in the dataset (or shard): evaluated plus skipped.</param>
+    /// <param name="samples">The evaluated images, in dataset order.</param>
+    /// <param name="skipped">The images that could not be read, in dataset order.</param>
+    /// <param name="elapsed">Wall-clock time of the evaluation.</param>
+    /// <param name="numClasses">Classes of the network (0 when not known, as for a result read back from a file).</param>
+    /// <param name="logits">Every evaluated image's logits, or null.</param>
+    public EvaluationResult(int total, IReadOnlyList<SampleResult> samples, IReadOnlyList<SkippedImage> skipped, TimeSpan elapsed,
         int numClasses, float[]? logits)
     {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(skipped);
         Total = total;
         Samples = samples;
         Skipped = skipped;
@@ -40,6 +56,34 @@ public sealed class EvaluationResult
         Logits = logits;
         Top1Correct = samples.Count(s => s.IsCorrect(1));
         Top5Correct = samples.Count(s => s.IsCorrect(5));
+    }
+
+    /// <summary>
+    /// The results of the shards of one listing (<see cref="ImageDataset.Shard"/>) as one: samples and skipped images
+    /// back in listing order (by their <c>Index</c>), counts added, so the accuracy is the unsharded run's exactly (the
+    /// logits of an image do not depend on the batch it ran in). <see cref="Elapsed"/> is the sum of the shards' times,
+    /// the compute spent; <see cref="Logits"/> is kept only when every shard kept its own.
+    /// </summary>
+    /// <exception cref="ArgumentException">No shards, or two of them hold the same image (an index twice).</exception>
+    public static EvaluationResult Combine(IReadOnlyList<EvaluationResult> shards)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        if (shards.Count == 0) throw new ArgumentException("no shards to combine", nameof(shards));
+        var order = shards.SelectMany((shard, s) => shard.Samples.Select((sample, i) => (sample, s, i))).OrderBy(x => x.sample.Index).ToList();
+        var skipped = shards.SelectMany(s => s.Skipped).OrderBy(s => s.Index).ToList();
+        var indices = order.Select(x => x.sample.Index).Concat(skipped.Select(s => s.Index)).ToList();
+        if (indices.Count != indices.Distinct().Count())
+            throw new ArgumentException("two shards hold the same image (an index appears twice)", nameof(shards));
+        float[]? logits = null;
+        int classes = shards[0].NumClasses;
+        if (classes > 0 && shards.All(s => s.Logits != null && s.NumClasses == classes))
+        {
+            logits = new float[order.Count * classes];
+            for (int k = 0; k < order.Count; k++)
+                shards[order[k].s].Logits.AsSpan(order[k].i * classes, classes).CopyTo(logits.AsSpan(k * classes, classes));
+        }
+        return new EvaluationResult(shards.Sum(s => s.Total), order.Select(x => x.sample).ToList(), skipped,
+            TimeSpan.FromTicks(shards.Sum(s => s.Elapsed.Ticks)), classes, logits);
     }
 
     /// <summary>Images in the dataset.</summary>

@@ -18,7 +18,23 @@ public enum DatasetLayout
 /// <param name="RelativePath">Path under the dataset folder, with '/' separators, as the annotation file or the folder names it.</param>
 /// <param name="Label">Ground-truth label (class index).</param>
 /// <param name="Line">The annotation file line it comes from (1-based); 0 in the ImageFolder layout.</param>
-public sealed record DatasetSample(string Path, string RelativePath, int Label, int Line = 0);
+public sealed record DatasetSample(string Path, string RelativePath, int Label, int Line = 0)
+{
+    /// <summary>
+    /// The sample's position in the whole listing (0-based), kept in a <see cref="ImageDataset.Shard"/>: how the results
+    /// of shards are put back in the order of an unsharded run (a path may be listed twice, so it cannot serve).
+    /// </summary>
+    public int Index { get; init; }
+}
+
+/// <summary>Which part of a listing an <see cref="ImageDataset"/> holds: every <paramref name="Count"/>-th sample from <paramref name="Index"/> on.</summary>
+/// <param name="Index">The shard, 0 to <paramref name="Count"/> - 1.</param>
+/// <param name="Count">How many shards the listing is split into.</param>
+/// <param name="ListingCount">Samples in the whole listing.</param>
+public sealed record DatasetShard(int Index, int Count, int ListingCount)
+{
+    public override string ToString() => $"{Index}/{Count}";
+}
 
 /// <summary>
 /// A labelled image set, in either of the layouts mmpretrain's <c>tools/test.py</c> reads (see <see cref="DatasetLayout"/>).
@@ -32,9 +48,14 @@ public sealed class ImageDataset
     /// </summary>
     public static IReadOnlyList<string> ImageExtensions => ImageFormats.Extensions;
 
+    private string? _listingSha256;
+
     private ImageDataset(string root, DatasetLayout layout, string? annotationFile, IReadOnlyList<DatasetSample> samples,
-        IReadOnlyList<string>? classes, IReadOnlyList<string> ignored, IReadOnlyList<string> unsupported)
+        IReadOnlyList<string>? classes, IReadOnlyList<string> ignored, IReadOnlyList<string> unsupported,
+        DatasetShard? sharding = null, string? listingSha256 = null)
     {
+        Sharding = sharding;
+        _listingSha256 = listingSha256;
         UnsupportedFiles = unsupported;
         Root = root;
         Layout = layout;
@@ -66,6 +87,43 @@ public sealed class ImageDataset
     /// <see cref="ImageFormats.UnsupportedExtensions"/>): left out of <see cref="Samples"/> (relative paths).
     /// </summary>
     public IReadOnlyList<string> UnsupportedFiles { get; }
+
+    /// <summary>Set when this is one shard of a listing (<see cref="Shard"/>); null for the whole listing.</summary>
+    public DatasetShard? Sharding { get; }
+
+    /// <summary>
+    /// The sha256 (lowercase hex) of the whole listing: every sample's relative path and label, in order, as
+    /// <c>path TAB label LF</c> in UTF-8. Two runs with equal hashes evaluate the same images under the same labels,
+    /// wherever the folder is mounted; a shard carries the hash of the listing it was cut from.
+    /// </summary>
+    public string ListingSha256 => _listingSha256 ??= HashListing(Samples);
+
+    /// <summary>
+    /// Shard <paramref name="index"/> of <paramref name="count"/>: samples <paramref name="index"/>,
+    /// <paramref name="index"/> + <paramref name="count"/>, … of this listing (every count-th, so each shard spans every
+    /// class of a folder-ordered set), each keeping its <see cref="DatasetSample.Index"/>. The shards together hold every
+    /// sample exactly once; evaluating each and adding up the counts gives the unsharded accuracy exactly.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or <paramref name="index"/> is not in [0, count).</exception>
+    /// <exception cref="InvalidOperationException">This dataset is a shard already.</exception>
+    public ImageDataset Shard(int index, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (index < 0 || index >= count) throw new ArgumentOutOfRangeException(nameof(index), index, $"a shard of {count} is 0 to {count - 1}");
+        if (Sharding != null) throw new InvalidOperationException($"this dataset is shard {Sharding} already");
+        var part = new List<DatasetSample>((Samples.Count + count - 1) / count);
+        for (int i = index; i < Samples.Count; i += count) part.Add(Samples[i]);
+        return new ImageDataset(Root, Layout, AnnotationFile, part, Classes, IgnoredFiles, UnsupportedFiles,
+            new DatasetShard(index, count, Samples.Count), ListingSha256);
+    }
+
+    private static string HashListing(IReadOnlyList<DatasetSample> samples)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var sample in samples)
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{sample.RelativePath}\t{sample.Label.ToString(CultureInfo.InvariantCulture)}\n"));
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+    }
 
     /// <summary>One more than the largest label.</summary>
     public int LabelCount => Classes?.Count ?? (Samples.Count == 0 ? 0 : Samples.Max(s => s.Label) + 1);
@@ -117,7 +175,7 @@ public sealed class ImageDataset
             if (!int.TryParse(labelText, NumberStyles.None, CultureInfo.InvariantCulture, out int label))
                 throw new DatasetException(where, $"the label '{Clip(labelText)}' is not a non-negative integer (line: '{Clip(line)}')");
             string relative = file.Replace('\\', '/');
-            samples.Add(new DatasetSample(System.IO.Path.GetFullPath(System.IO.Path.Combine(fullRoot, file)), relative, label, reader.LineNumber));
+            samples.Add(new DatasetSample(System.IO.Path.GetFullPath(System.IO.Path.Combine(fullRoot, file)), relative, label, reader.LineNumber) { Index = samples.Count });
         }
         if (samples.Count == 0) throw new DatasetException(fullAnn, "the annotation file lists no images");
         return new ImageDataset(fullRoot, DatasetLayout.AnnotationFile, fullAnn, samples, null, [], []);
@@ -175,7 +233,7 @@ public sealed class ImageDataset
                 foreach (string file in files.OrderBy(f => System.IO.Path.GetFileName(f), CodePointComparer.Instance))
                 {
                     string relative = Relative(fullRoot, file);
-                    if (HasImageExtension(file)) samples.Add(new DatasetSample(file, relative, label));
+                    if (HasImageExtension(file)) samples.Add(new DatasetSample(file, relative, label) { Index = samples.Count });
                     else if (ImageFormats.IsUnsupported(file)) unsupported.Add(relative);
                     else ignored.Add(relative);
                 }
@@ -208,8 +266,10 @@ public sealed class ImageDataset
     }
 
     public override string ToString() => Layout == DatasetLayout.ImageFolder
-        ? $"{Root} (ImageFolder: {Classes!.Count} classes, {Samples.Count} images{UnsupportedNote})"
-        : $"{Root} (annotation file {AnnotationFile}: {Samples.Count} images)";
+        ? $"{Root} (ImageFolder: {Classes!.Count} classes, {ImageCount} images{UnsupportedNote})"
+        : $"{Root} (annotation file {AnnotationFile}: {ImageCount} images)";
+
+    private string ImageCount => Sharding == null ? $"{Samples.Count}" : $"shard {Sharding}, {Samples.Count} of {Sharding.ListingCount}";
 
     private string UnsupportedNote => UnsupportedFiles.Count == 0 ? ""
         : $"; {UnsupportedFiles.Count} TIFF file{(UnsupportedFiles.Count == 1 ? "" : "s")} left out, as TIFF cannot be decoded here";

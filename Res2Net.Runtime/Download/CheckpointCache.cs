@@ -75,6 +75,19 @@ public static partial class CheckpointCache
         return match.Success && match.Groups[1].Length > 0 ? match.Groups[1].Value : null;
     }
 
+    /// <summary>
+    /// The sha256 of the file at <paramref name="path"/>, in lowercase hex: what a file name's prefix is checked against,
+    /// and how results record which weights produced them (two copies of one checkpoint at different paths agree).
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    public static string Sha256Hex(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
     /// <summary>The URL to fetch: <paramref name="url"/>, or its file name under <paramref name="baseUrl"/> when one is given.</summary>
     public static string Resolve(string url, string? baseUrl)
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Res2Net.Runtime.Checkpoints;
 using Res2Net.Runtime.Networks;
 
@@ -115,8 +114,7 @@ public static class PretrainedCheckpoints
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+            return CheckpointCache.Sha256Hex(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

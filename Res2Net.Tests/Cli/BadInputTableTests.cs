@@ -33,7 +33,8 @@ public class BadInputTableTests : IDisposable
     private static string WrongCheckpoint => Fixtures.Path("tiny-plain.pth");
 
     public static readonly IReadOnlyList<BadInput> Rows =
-        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows(), .. InspectRows(), .. DeviceRows()];
+        [.. NpyRows(), .. SyntaxRows(), .. LimitRows(), .. AnnotationRows(), .. OutputRows(), .. ImageRows(), .. CheckpointRows(), .. CheckpointUrlRows(), .. PictureRows(),
+        .. InspectRows(), .. DeviceRows(), .. ServeRows(), .. ShardRows()];
 
     public static TheoryData<string> Names => new(Rows.Select(r => r.Name));
 
@@ -336,5 +337,97 @@ public class BadInputTableTests : IDisposable
             ["--name a\\nb: a spec's name has no control characters, line breaks or bidirectional controls"], Spec);
         yield return new("inspect", "--spec not a .json file", dir => ["inspect", WrongCheckpoint, "--spec", Path.Combine(dir, "spec.txt")],
             ["--spec must name a .json file (the generator compiles networks/*.json), got spec.txt"], "spec.txt");
+    }
+
+    /// <summary>Listeners that hold a port for the "address in use" row while the test process lives.</summary>
+    private static readonly List<System.Net.Sockets.TcpListener> HeldPorts = [];
+
+    private static string HeldPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        lock (HeldPorts) HeldPorts.Add(listener);
+        return $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+
+    private static IEnumerable<BadInput> ServeRows()
+    {
+        // Every refusal comes before the server listens (nothing on stdout), most before any model is loaded.
+        yield return new("serve", "unknown model", _ => ["serve", "--model", "resnet50", "--seeded"], ["Unknown model 'resnet50'", W14]);
+        yield return new("serve", "a model twice", _ => ["serve", "--model", W14, W14, "--seeded"], [$"--model {W14} is given twice"]);
+        yield return new("serve", "checkpoints not one per model", _ => ["serve", "--model", W14, "res2net50-w26-s8_3rdparty_8xb32_in1k", "--checkpoint", WrongCheckpoint],
+            ["2 models and 1 checkpoints: give one --checkpoint per --model"]);
+        yield return new("serve", "--checkpoint and --seeded", _ => ["serve", "--model", W14, "--checkpoint", WrongCheckpoint, "--seeded"],
+            ["give either --checkpoint or --seeded, not both"]);
+        yield return new("serve", "a checkpoint that does not exist", dir => ["serve", "--model", W14, "--checkpoint", Path.Combine(dir, "none.pth")],
+            ["checkpoint {dir}/none.pth does not exist"]);
+        yield return new("serve", "a checkpoint that does not fit", _ => ["serve", "--model", W14, "--checkpoint", WrongCheckpoint],
+            ["the checkpoint does not fit " + W14]);
+        yield return new("serve", "--max-batch 0", _ => ["serve", "--model", W14, "--seeded", "--max-batch", "0"], ["--max-batch must be between 1 and 1024, got 0"]);
+        yield return new("serve", "--queue 0", _ => ["serve", "--model", W14, "--seeded", "--queue", "0"], ["--queue must be between 1 and 100000, got 0"]);
+        yield return new("serve", "--max-delay-ms negative", _ => ["serve", "--model", W14, "--seeded", "--max-delay-ms", "-1"], ["--max-delay-ms must be between 0 and 10000"]);
+        yield return new("serve", "--timeout-ms 0", _ => ["serve", "--model", W14, "--seeded", "--timeout-ms", "0"], ["--timeout-ms must be between 1 and 3600000"]);
+        yield return new("serve", "--max-body-mb past 1 GiB", _ => ["serve", "--model", W14, "--seeded", "--max-body-mb", "2048"], ["--max-body-mb must be between 1 and 1024"]);
+        yield return new("serve", "an https URL", _ => ["serve", "--model", W14, "--seeded", "--urls", "https://127.0.0.1:8443"],
+            ["'https://127.0.0.1:8443' is not a URL to listen on (--urls); expected http://HOST:PORT"]);
+        yield return new("serve", "a URL with a path", _ => ["serve", "--model", W14, "--seeded", "--urls", "http://127.0.0.1:8080/api"],
+            ["'http://127.0.0.1:8080/api' is not a URL to listen on"]);
+        yield return new("serve", "--log-format xml", _ => ["serve", "--model", W14, "--seeded", "--log-format", "xml"], ["--log-format is 'simple' or 'json', got 'xml'"]);
+        yield return new("serve", "--log-level loud", _ => ["serve", "--model", W14, "--seeded", "--log-level", "loud"], ["--log-level is trace, debug, information, warning or error"]);
+        yield return new("serve", "an address in use", _ => ["serve", "--model", W14, "--seeded", "--urls", HeldPort(), "--log-level", "error"],
+            ["address already in use"]);
+    }
+
+    /// <summary>A results file as 'res2net test --shard K/N --out' writes it, with <paramref name="samples"/> images of its shard.</summary>
+    private static string Part(string dir, string name, int index, int count, int listing = 4, string model = W14, string sha = "ab12", bool shard = true, int? samples = null)
+    {
+        var indices = Enumerable.Range(0, listing).Where(i => i % count == index).ToList();
+        if (samples is { } n) indices = indices.Take(n).ToList();
+        string shardJson = shard ? $"\"shard\": {{\"index\": {index}, \"count\": {count}, \"listing_images\": {listing}}}," : "";
+        string sampleJson = string.Join(",", indices.Select(i =>
+            $"{{\"index\": {i}, \"file\": \"img{i}.jpg\", \"gt_label\": 1, \"pred_label\": 1, \"pred_score\": 0.5, \"topk\": [1, 2, 3, 4, 5], \"scores\": [0.5, 0.2, 0.1, 0.1, 0.1]}}"));
+        return Write(dir, name, Encoding.UTF8.GetBytes(
+            $"{{\"model\": \"{model}\", \"checkpoint\": \"/w.pth\", \"checkpoint_sha256\": \"{sha}\", \"data\": \"/data\", \"layout\": \"annotation file\", " +
+            $"\"tta\": \"none\", \"listing_sha256\": \"cd34\", {shardJson} \"total\": {indices.Count}, \"seconds\": 1.5, \"skipped\": [], \"samples\": [{sampleJson}]}}"));
+    }
+
+    private static IEnumerable<BadInput> ShardRows()
+    {
+        string[] Test(string dir, params string[] options) =>
+            ["test", "--model", W14, "--checkpoint", WrongCheckpoint, "--data", SeededCheckpoint.DemoDir,
+                "--ann-file", Res2Net.Tests.Datasets.DatasetFixtures.AnnFile("seeded"), .. options];
+        yield return new("shards", "--shard K not below N", dir => Test(dir, "--shard", "2/2", "--out", Path.Combine(dir, "part.json")),
+            ["--shard 2/2: K counts from 0, so it must be below N (0 to 1)"], "part.json");
+        yield return new("shards", "--shard not K/N", dir => Test(dir, "--shard", "half", "--out", Path.Combine(dir, "part.json")),
+            ["--shard takes K/N", "got 'half'"], "part.json");
+        yield return new("shards", "--shard without --out", dir => Test(dir, "--shard", "0/2"), ["give --out part-K.json"]);
+        yield return new("shards", "--merge with --model",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 2), "--model", W14], ["--merge combines parts written by earlier runs", "leave out --model"]);
+        yield return new("shards", "--merge of parts of two models",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 2), Part(dir, "p1.json", 1, 2, model: "res2net50-w26-s8_3rdparty_8xb32_in1k"), "--out", Path.Combine(dir, "all.json")],
+            ["{dir}/p1.json and {dir}/p0.json are not parts of one run: their model differ"], "all.json");
+        yield return new("shards", "--merge of parts of two checkpoints",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 2), Part(dir, "p1.json", 1, 2, sha: "ffff")], ["their checkpoint (sha256) differ (ffff and ab12)"]);
+        yield return new("shards", "--merge of parts of different N",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 2), Part(dir, "p1.json", 1, 3)], ["their shard count N differ"]);
+        yield return new("shards", "--merge of a shard twice",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 2), Part(dir, "again.json", 0, 2), Part(dir, "p1.json", 1, 2), "--out", Path.Combine(dir, "all.json")],
+            ["{dir}/p0.json and {dir}/again.json are both shard 0/2"], "all.json");
+        yield return new("shards", "--merge with a shard missing",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 3), Part(dir, "p2.json", 2, 3), "--out", Path.Combine(dir, "all.json")],
+            ["shard 1 of 3 is missing"], "all.json");
+        yield return new("shards", "--merge of a part cut short",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 2), Part(dir, "p1.json", 1, 2, samples: 1)], ["{dir}/p1.json does not hold the 2 images of shard 1/2"]);
+        yield return new("shards", "--merge of a whole run",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 1, shard: false)], ["{dir}/p0.json is the result of a whole run, not of a shard"]);
+        yield return new("shards", "--merge of a file that is not JSON",
+            dir => ["test", "--merge", Write(dir, "p0.json", "model: w14\n"u8.ToArray())], ["{dir}/p0.json is not JSON"]);
+        yield return new("shards", "--merge of JSON that is not a results file",
+            dir => ["test", "--merge", Write(dir, "p0.json", "{\"model\": \"x\"}"u8.ToArray())], ["{dir}/p0.json is not a results file of 'res2net test'"]);
+        yield return new("shards", "--merge of a part without its samples",
+            dir => ["test", "--merge", Write(dir, "p0.json", "{\"model\": \"x\", \"checkpoint\": \"y\", \"layout\": \"ImageFolder\"}"u8.ToArray())],
+            ["{dir}/p0.json: the document has no \"samples\""]);
+        yield return new("shards", "--merge onto one of its parts",
+            dir => ["test", "--merge", Part(dir, "p0.json", 0, 1), "--out", Path.Combine(dir, "p0.json")], ["{dir}/p0.json"]);
     }
 }

@@ -1,14 +1,14 @@
 using System.Text.Json;
 
-namespace Res2Net.Cli;
+namespace Res2Net.Runtime.IO;
 
 /// <summary>
-/// Numbers in the JSON the CLI writes. JSON has no NaN or infinity (Utf8JsonWriter throws on them), yet a network
+/// Numbers in the JSON the CLI and the server write. JSON has no NaN or infinity (Utf8JsonWriter throws on them), yet a network
 /// with broken weights or inputs produces both; they are written as the strings <c>"NaN"</c>, <c>"Infinity"</c> and
 /// <c>"-Infinity"</c>: System.Text.Json's named floating-point literals, which Python's <c>float()</c> and
 /// JavaScript's <c>Number()</c> also parse, so nothing is lost and every JSON parser still reads the file.
 /// </summary>
-internal static class JsonFloats
+public static class JsonFloats
 {
     public static void WriteFloat(this Utf8JsonWriter writer, string name, double value)
     {
