@@ -151,7 +151,9 @@ namespace Res2Net.Generator
         /// Keeps the first spec (by path) of any that clash and reports the others at the clashing value.
         /// <c>Res2NetModels.Create</c> takes a network's name or its class name, so the two share one space: no string
         /// may be one network's name or class name and another's too. Class names also name the generated files
-        /// (<c>ClassName.g.cs</c>), which Roslyn and some file systems compare ignoring case.
+        /// (<c>ClassName.g.cs</c>), which Roslyn and some file systems compare ignoring case. In a project that references ILGPU
+        /// each network also gets a device class <c>ClassNameGpu</c>, so that name is taken too, whether or not this project
+        /// emits it: a spec set must not compile in one project and clash in the next.
         /// </summary>
         private static (ImmutableArray<NetworkSpec>, ImmutableArray<DiagnosticInfo>) Deduplicate(ImmutableArray<ParsedSpec> parsed)
         {
@@ -164,7 +166,8 @@ namespace Res2Net.Generator
                 var (spec, at) = (p.Spec!, p.Locations!);
                 var clash = Clash(byKey, spec, spec.Name, "name", at.Name)
                             ?? Clash(byKey, spec, spec.ClassName, ClassNameRole(at), at.ClassName)
-                            ?? Clash(byFile, spec, spec.ClassName, ClassNameRole(at), at.ClassName);
+                            ?? Clash(byFile, spec, spec.ClassName, ClassNameRole(at), at.ClassName)
+                            ?? Clash(byFile, spec, DeviceClassName(spec), "device class name (its class name + Gpu)", at.ClassName);
                 if (clash != null)
                 {
                     duplicates.Add(clash);
@@ -173,10 +176,14 @@ namespace Res2Net.Generator
                 byKey[spec.Name] = (spec, "name");
                 byKey[spec.ClassName] = (spec, "class name");
                 byFile[spec.ClassName] = (spec, "class name");
+                byFile[DeviceClassName(spec)] = (spec, "device class name (its class name + Gpu)");
                 unique.Add(spec);
             }
             return (unique.ToImmutable(), duplicates.ToImmutable());
         }
+
+        /// <summary>The class <c>X.Gpu.g.cs</c> declares for a network (<see cref="EmitDevice"/>).</summary>
+        internal static string DeviceClassName(NetworkSpec spec) => spec.ClassName + "Gpu";
 
         private static string ClassNameRole(SpecLocations at) =>
             at.ClassNameFromFile ? "class name (taken from the file name; set 'class_name')" : "class name";

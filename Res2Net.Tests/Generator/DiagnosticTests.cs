@@ -299,6 +299,22 @@ public class DiagnosticTests
         Assert.DoesNotContain("new B()", registry);
     }
 
+    /// <summary>With ILGPU referenced, network Alpha also declares AlphaGpu: a spec may not take that class name, in either order.</summary>
+    [Theory]
+    [InlineData("Alpha", "AlphaGpu", "The class name \"AlphaGpu\" is already used by \"a.json\" as its device class name (its class name + Gpu)")]
+    [InlineData("AlphaGpu", "Alpha", "The device class name (its class name + Gpu) \"AlphaGpu\" is already used by \"a.json\" as its class name")]
+    public void AClassNameThatIsAnotherNetworksDeviceClassIsReported(string first, string second, string message)
+    {
+        string a = Valid.Replace("\"name\": \"net\",", $"\"name\": \"alpha\",\n  \"class_name\": \"{first}\",");
+        string b = Valid.Replace("\"name\": \"net\",", $"\"name\": \"beta\",\n  \"class_name\": \"{second}\",");
+        var result = GeneratorRunner.Run(("/specs/a.json", a), ("/specs/b.json", b));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RN0010", d.Id);
+        Assert.Equal("/specs/b.json", d.Location.GetLineSpan().Path);
+        Assert.Equal((2, 16, $"\"{second}\""), Where(d, b));
+        Assert.Contains(message, d.GetMessage());
+    }
+
     [Fact]
     public void ClassNamesThatDifferOnlyInCaseAreReported()
     {
