@@ -104,7 +104,7 @@ namespace Res2Net.Generator
         private static void EmitForwards(SourceWriter w, CpuProgram program)
         {
             w.Line("/// <summary>The machine's vector width, read once: the forward scheduled for it is the one that runs.</summary>");
-            w.Line("private static readonly bool s_avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;");
+            w.Line("private static readonly bool s_avx512 = VectorWidth.Avx512;");
             w.Line();
             w.Line("/// <inheritdoc/>");
             w.Open("protected override void ForwardImage(float* input, float* logits, FeatureCapture? features, int image)");

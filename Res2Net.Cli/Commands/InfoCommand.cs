@@ -50,7 +50,7 @@ internal static class InfoCommand
         summary.AddRow("FLOPs", $"{m.FlopsGiga} ({m.Flops.ToString("N0", c)})");
         // What the kernels allocate, from the layer table: the arena, the largest gathered B, and per thread the largest
         // direct-conv planes or packed B tiles, for the schedule this machine runs.
-        bool avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+        bool avx512 = Res2Net.Runtime.Kernels.VectorWidth.Avx512;
         int threads = Res2Net.Runtime.Kernels.Workers.MaxThreads;
         summary.AddRow("activation memory", $"{(m.ActivationBytes(avx512, threads) / 1048576.0).ToString("0.0", c)} MiB per forward " +
             $"({(avx512 ? "AVX-512" : "AVX2")} schedule, {threads} thread{(threads == 1 ? "" : "s")}; arena {(4.0 * m.ArenaFloats / 1048576).ToString("0.0", c)} MiB)");

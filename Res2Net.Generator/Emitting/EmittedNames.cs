@@ -19,7 +19,7 @@ namespace Res2Net.Generator.Emitting
             "CompiledNetwork", "NetworkInfo", "LayerInfo", "StateDictEntry", "FeatureInfo", "WeightBinder", "FeatureCapture",
             "Gemm", "Pooling", "Linear", "UnknownModelException", "Res2NetModels", "GraphInfo", "GraphValue", "GraphNode",
             "LayerKind", "LayerFusions", "LayerSchedule", "ConvKernels", "ThreadSplit", "GemmInput", "GemmRemainder",
-            "IDirectConvLayer", "IGemmConvLayer", "System",
+            "IDirectConvLayer", "IGemmConvLayer", "System", "VectorWidth",
             // The device forward's (X.Gpu.g.cs) and its registry's.
             "DeviceProgram", "DeviceRun", "IConvShape", "IPoolShape", "CudaWideTile", "CudaNarrowTile", "CpuTile", "Res2NetDevicePrograms",
             "Names", "Run", "Launch", "Launches", "InputElements", "Max", "IncludePad", "Channels",

@@ -26,7 +26,7 @@ public sealed record LayerInfo(
     LayerSchedule? Avx2 = null)
 {
     /// <summary>The schedule that runs on this machine.</summary>
-    public LayerSchedule? ScheduleHere => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Avx512 : Avx2;
+    public LayerSchedule? ScheduleHere => Kernels.VectorWidth.Avx512 ? Avx512 : Avx2;
 }
 
 /// <summary>What runs a layer.</summary>

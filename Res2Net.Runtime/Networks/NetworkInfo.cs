@@ -63,7 +63,7 @@ public sealed record NetworkInfo(
     }
 
     /// <summary><see cref="ActivationBytes(bool, int)"/> on this machine, with <see cref="Kernels.Workers.MaxThreads"/> threads.</summary>
-    public long ActivationBytesHere => ActivationBytes(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, Kernels.Workers.MaxThreads);
+    public long ActivationBytesHere => ActivationBytes(Kernels.VectorWidth.Avx512, Kernels.Workers.MaxThreads);
 
     /// <summary>Parameters as mmpretrain's model zoo prints them: 25.06 (M).</summary>
     public string ParamsMillions => (Params / 1e6).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "M";

@@ -2,7 +2,7 @@ namespace Res2Net.Generator.Lowering.Cpu
 {
     /// <summary>
     /// A vector width the CPU forward is scheduled for. Both are scheduled at generation time; which one runs is the one
-    /// thing left to the machine, chosen once per network (<c>Vector512.IsHardwareAccelerated</c>).
+    /// thing left to the machine, chosen once per network (<c>Res2Net.Runtime.Kernels.VectorWidth.Avx512</c>).
     /// </summary>
     internal sealed record Isa(string Name, int Lanes, int TileVectors, bool HasDirectConv)
     {
