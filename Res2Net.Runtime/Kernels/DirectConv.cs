@@ -184,6 +184,27 @@ internal static unsafe class DirectConv
             M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel,
             Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
         };
+        (args.Tiles, args.FiveVectorTiles, args.Split) = FallbackSchedule(ref args, Workers.MaxThreads);
+        Run<Planned>(args);
+    }
+
+    /// <summary>
+    /// The fallback's tiles and thread split for a layer of this geometry on <paramref name="threads"/> threads: what the
+    /// generator's ConvScheduler must have chosen for a generated layer of that signature (a test holds the two to each other).
+    /// </summary>
+    internal static (int Tiles, int FiveVectorTiles, ThreadSplit Split) FallbackSchedule(int outChannels, int inChannels, int height,
+        int width, int kernel, int stride, int outHeight, int outWidth, int threads)
+    {
+        var args = new Args
+        {
+            M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel,
+            Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
+        };
+        return FallbackSchedule(ref args, threads);
+    }
+
+    private static (int Tiles, int FiveVectorTiles, ThreadSplit Split) FallbackSchedule(ref Args args, int threads)
+    {
         // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors
         // along the padded rows, 5 + 5 + 4, where tiles of 4 computed 16.
         int vectors = (Pixels<Planned>(ref args) + Lanes - 1) / Lanes;
@@ -193,15 +214,13 @@ internal static unsafe class DirectConv
             tiles = (vectors + 3) / 4;
             five = 0;
         }
-        args.Tiles = tiles;
-        args.FiveVectorTiles = five;
         // A range of pixel tiles per thread when there are enough to go round, else a range of weight panels over
         // all pixels (14×14 and 7×7 maps).
-        int threads = Workers.MaxThreads, panels = (outChannels + RowBlock - 1) / RowBlock;
-        long macs = (long)outChannels * inChannels * kernel * kernel * outHeight * outWidth;
-        args.Split = macs < ParallelThreshold ? ThreadSplit.Single
+        int panels = (args.M + RowBlock - 1) / RowBlock;
+        long macs = (long)args.M * args.Channels * args.Kernel * args.Kernel * args.OutHeight * args.OutWidth;
+        var split = macs < ParallelThreshold ? ThreadSplit.Single
             : threads > 1 && tiles < 2 * threads && panels >= threads ? ThreadSplit.WeightPanels : ThreadSplit.PixelTiles;
-        Run<Planned>(args);
+        return (tiles, five, split);
     }
 
     /// <summary>

@@ -189,21 +189,35 @@ public static unsafe class Gemm
         var job = inPlace ? default : Gather.Describe(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, null);
         if (Vector512.IsHardwareAccelerated)
         {
-            Plan<Simd512, Vector512<float>>(ref args, inPlace);
+            Plan<Simd512, Vector512<float>>(ref args, inPlace, Workers.MaxThreads);
             Run<Planned, Simd512, Vector512<float>>(args, job);
         }
         else
         {
-            Plan<Simd256, Vector256<float>>(ref args, inPlace);
+            Plan<Simd256, Vector256<float>>(ref args, inPlace, Workers.MaxThreads);
             Run<Planned, Simd256, Vector256<float>>(args, job);
         }
         LayerClock.Mark();
     }
 
-    /// <summary>The fallback's schedule for a layer of M × N × K, on this machine's threads and vector width.</summary>
-    private static void Plan<S, V>(ref Args g, bool inPlace) where S : struct, ISimd<V> where V : struct
+    /// <summary>
+    /// The fallback's schedule for a layer of M × N × K on <paramref name="avx512"/>'s vector width and
+    /// <paramref name="threads"/> threads: what the generator's ConvScheduler must have chosen for a generated layer of
+    /// that signature (a test holds the two rule sets to each other).
+    /// </summary>
+    internal static (ThreadSplit Split, GemmInput Input, bool PackB, GemmRemainder Remainder) FallbackSchedule(
+        int m, int n, int k, bool inPlace, bool tail, int threads, bool avx512)
     {
-        int tile = S.TileVectors * S.Lanes, threads = Workers.MaxThreads;
+        var g = new Args { M = m, N = n, K = k, Tail = tail ? (float*)1 : null };
+        if (avx512) Plan<Simd512, Vector512<float>>(ref g, inPlace, threads);
+        else Plan<Simd256, Vector256<float>>(ref g, inPlace, threads);
+        return (g.Split, g.Input, g.PackB, g.Remainder);
+    }
+
+    /// <summary>The fallback's schedule for a layer of M × N × K, on <paramref name="threads"/> threads and vector width S.</summary>
+    private static void Plan<S, V>(ref Args g, bool inPlace, int threads) where S : struct, ISimd<V> where V : struct
+    {
+        int tile = S.TileVectors * S.Lanes;
         int panels = (g.M + RowBlock - 1) / RowBlock, tiles = g.N / tile;
         // A range of pixel tiles per thread when there are enough to go round (each thread then streams all weights
         // over its own pixels), else a range of weight panels over all pixels (layer4's 7×7).
