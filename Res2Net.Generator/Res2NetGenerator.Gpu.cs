@@ -40,7 +40,7 @@ namespace Res2Net.Generator
             w.Line("/// the epilogue, the hierarchical sp + spx[i] summed as the input is gathered, and concat slots written in place.");
             w.Line("/// </summary>");
             w.Open($"public sealed class {cls} : DeviceProgram");
-            w.Line($"public {cls}() : base({Quoted(spec.Name)}, arenaFloats: {program.ArenaFloats}, packedFloats: {program.PackedFloats}, " +
+            w.Line($"public {cls}() : base({StringLiteral(spec.Name)}, arenaFloats: {program.ArenaFloats}, packedFloats: {program.PackedFloats}, " +
                    $"inputElements: {3 * spec.InputHeight * spec.InputWidth}, numClasses: {spec.NumClasses}, launches: {program.Layers.Count})");
             w.Line("{");
             w.Line("}");
@@ -121,14 +121,13 @@ namespace Res2Net.Generator
             w.Line("/// <summary>The generated device forwards (ILGPU) of this project's networks.</summary>");
             w.Open("public static class Res2NetDevicePrograms");
             w.Line("/// <summary>The names of the networks with a device forward.</summary>");
-            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<string> Names {{ get; }} = new string[] {{ {string.Join(", ", specs.Select(s => Quoted(s.Name)))} }};");
+            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<string> Names {{ get; }} = new string[] {{ {string.Join(", ", specs.Select(s => StringLiteral(s.Name)))} }};");
             w.Line();
             w.Line("/// <summary>A new device forward for the network of that name or class name; null if there is none.</summary>");
             w.Open("public static global::Res2Net.Gpu.DeviceProgram? Create(string name) => name switch");
             foreach (var s in specs)
             {
-                string cls = Identifier(s.ClassName);
-                w.Line($"{Quoted(s.Name)}{(s.Name == s.ClassName ? "" : $" or {Quoted(s.ClassName)}")} => new {cls}Gpu(),");
+                w.Line($"{StringLiteral(s.Name)}{(s.Name == s.ClassName ? "" : $" or {StringLiteral(s.ClassName)}")} => new {Identifier(DeviceClassName(s))}(),");
             }
             w.Line("_ => null,");
             w.Close(";");

@@ -20,6 +20,29 @@ public class DeviceEmissionTests
         Assert.Contains(result.GeneratedTrees, t => t.FilePath.EndsWith("Res2Net50W14S8.g.cs", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A spec's name reaches the device files as a C# string literal, escaped as in the CPU files: a name with quotes,
+    /// backslashes and comment markers compiles, and the constants read back equal it.
+    /// </summary>
+    [Fact]
+    public void AHostileNameReachesTheDeviceFilesAsALiteral()
+    {
+        const string Name = "tiny \"x\" \\ */ /* {0} $";
+        string json = File.ReadAllText(GeneratorRunner.RepoFile("Res2Net.Tests", "Networks", "tiny-plain.json"))
+            .Replace("\"name\": \"tiny-plain\"", "\"name\": " + System.Text.Json.JsonSerializer.Serialize(Name) + ", \"class_name\": \"Hostile\"");
+        var (result, output) = GeneratorRunner.CompileWithIlgpu(("networks/hostile.json", json));
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "CS1591"));
+        foreach (var file in new[] { "Hostile.Gpu.g.cs", "Res2NetDevicePrograms.g.cs" })
+        {
+            var tree = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(file, StringComparison.Ordinal));
+            var model = output.GetSemanticModel(tree);
+            var strings = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax>()
+                .Select(l => model.GetConstantValue(l).Value as string).Where(v => v != null).ToList();
+            Assert.Contains(Name, strings);
+        }
+    }
+
     [Fact]
     public void WithIlgpuTheDeviceForwardIsEmittedAndCompiles()
     {
