@@ -173,7 +173,7 @@ namespace Res2Net.Generator
                 {
                     case CpuConv c:
                         var s = isa == Isa.Avx512 ? c.Avx512 : c.Avx2;
-                        string entry = s.Algorithm == ConvAlgorithm.Direct ? "DirectAvx512" : $"Gemm{isa!.Name}";
+                        string entry = $"{(s.Algorithm == ConvAlgorithm.Direct ? "Direct" : "Gemm")}{isa!.Name}";
                         w.Line($"// {CommentText(s.Description)}");
                         var operands = new List<string> { $"Weights = Packed + {c.WeightOffset}", $"Bias = Packed + {c.BiasOffset}" };
                         operands.AddRange(c.Operands.Select(o => $"{o.Role} = {Pointer(program, o.Operand)}"));

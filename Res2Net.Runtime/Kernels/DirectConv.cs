@@ -16,19 +16,19 @@ namespace Res2Net.Runtime.Kernels;
 /// tile needs a few plane rows per channel, in L1), and the border columns it also computes are dropped by
 /// masked stores. The im2col path wrote and read k² copies of the input instead: at 56×56 with 26 channels a
 /// 3×3's matrix is 2.9 MB, and the stem's is 7.4 MB, past the core's L2.
-/// Needs AVX-512 (masked loads and stores) to be worth running; elsewhere <see cref="Gemm"/> gathers as before (the
-/// tests still run it there, in software: <see cref="Simd512"/>). A generated layer runs it through
-/// <see cref="ConvKernels.DirectAvx512{T}"/>, with its tiles and thread split constants of its type; the fallback
-/// <see cref="Gemm.Conv"/> decides them at run time and runs the same code.
+/// Written once over the vector width <c>S</c>: on AVX-512 a tile is 4 channels × 4 vectors of 16 pixels (the first
+/// few tiles of a layer 5 vectors), on AVX2 4 channels × 3 vectors of 8 (12 of the 16 ymm registers accumulate). A
+/// generated layer runs it through <see cref="ConvKernels.DirectAvx512{T}"/> or <see cref="ConvKernels.DirectAvx2{T}"/>,
+/// with its tiles and thread split constants of its type; the fallback <see cref="Gemm.Conv"/> decides them at run
+/// time and runs the same code. Every output sums its products in the GEMM's order (input channel, then tap, one
+/// fused multiply-add each), so the bits are the GEMM's whatever the width.
 /// </summary>
 internal static unsafe class DirectConv
 {
-    private const int Lanes = 16;
-    private const int Tile = 64;
     private const int RowBlock = Gemm.RowBlock;
 
-    /// <summary>Floats readable past the planes: the last tile's vectors run a 5-vector tile and a few columns past them.</summary>
-    private const int PlaneSlack = 2 * Tile;
+    /// <summary>Floats readable past the planes: the last tile's vectors run a whole tile (at most 80 pixels) and a few columns past them.</summary>
+    private const int PlaneSlack = 128;
 
     /// <summary>Below this many multiply-adds the fallback runs a layer on one thread.</summary>
     private const long ParallelThreshold = 1 << 18;
@@ -158,14 +158,15 @@ internal static unsafe class DirectConv
     private static int Pixels<L>(ref Args g) where L : struct, ILayer =>
         L.OutHeight(ref g) * RowWidth<L>(ref g) - (RowWidth<L>(ref g) - L.OutWidth(ref g));
 
+    /// <summary>Where tile <paramref name="tile"/> starts: whole tiles of <c>TileVectors</c> vectors, the first <paramref name="five"/> one vector wider.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int TileStart(int tile, int five) => tile * Tile + Math.Min(tile, five) * Lanes;
+    private static int TileStart<S, V>(int tile, int five) where S : struct, ISimd<V> where V : struct =>
+        tile * S.TileVectors * S.Lanes + Math.Min(tile, five) * S.Lanes;
 
     /// <summary>Whether a conv of this geometry runs here: the 3×3s and the 7×7 stem (the kernel sizes the tests cover).</summary>
     public static bool Handles(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
-        Avx512F.IsSupported && Fits(kernel, stride, padding, height, width, outHeight, outWidth, second);
+        Fits(kernel, stride, padding, height, width, outHeight, outWidth, second);
 
-    /// <summary><see cref="Handles"/> but for the instruction set.</summary>
     private static bool Fits(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
         kernel is 3 or 7 && padding == kernel / 2 && height >= 1 && width >= 1 &&
         (stride == 1 ? outHeight == height && outWidth == width
@@ -184,35 +185,55 @@ internal static unsafe class DirectConv
             M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel,
             Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
         };
-        (args.Tiles, args.FiveVectorTiles, args.Split) = FallbackSchedule(ref args, Workers.MaxThreads);
-        Run<Planned>(args);
+        // The width Gemm.Conv, the other half of the fallback, takes.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            (args.Tiles, args.FiveVectorTiles, args.Split) = FallbackSchedule<Simd512, Vector512<float>>(ref args, Workers.MaxThreads);
+            Run<Planned, Simd512, Vector512<float>>(args);
+        }
+        else
+        {
+            (args.Tiles, args.FiveVectorTiles, args.Split) = FallbackSchedule<Simd256, Vector256<float>>(ref args, Workers.MaxThreads);
+            Run<Planned, Simd256, Vector256<float>>(args);
+        }
     }
 
     /// <summary>
-    /// The fallback's tiles and thread split for a layer of this geometry on <paramref name="threads"/> threads: what the
-    /// generator's ConvScheduler must have chosen for a generated layer of that signature (a test holds the two to each other).
+    /// The fallback's tiles and thread split for a layer of this geometry on <paramref name="threads"/> threads and
+    /// <paramref name="avx512"/>'s vector width: what the generator's ConvScheduler must have chosen for a generated layer
+    /// of that signature (a test holds the two to each other).
     /// </summary>
     internal static (int Tiles, int FiveVectorTiles, ThreadSplit Split) FallbackSchedule(int outChannels, int inChannels, int height,
-        int width, int kernel, int stride, int outHeight, int outWidth, int threads)
+        int width, int kernel, int stride, int outHeight, int outWidth, int threads, bool avx512)
     {
         var args = new Args
         {
             M = outChannels, Channels = inChannels, Height = height, Width = width, Kernel = kernel,
             Stride = stride, OutHeight = outHeight, OutWidth = outWidth,
         };
-        return FallbackSchedule(ref args, threads);
+        return avx512 ? FallbackSchedule<Simd512, Vector512<float>>(ref args, threads) : FallbackSchedule<Simd256, Vector256<float>>(ref args, threads);
     }
 
-    private static (int Tiles, int FiveVectorTiles, ThreadSplit Split) FallbackSchedule(ref Args args, int threads)
+    private static (int Tiles, int FiveVectorTiles, ThreadSplit Split) FallbackSchedule<S, V>(ref Args args, int threads)
+        where S : struct, ISimd<V> where V : struct
     {
-        // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors
-        // along the padded rows, 5 + 5 + 4, where tiles of 4 computed 16.
-        int vectors = (Pixels<Planned>(ref args) + Lanes - 1) / Lanes;
-        int tiles = Math.Max(1, vectors / 4), five = Math.Max(0, vectors - 4 * tiles);
-        if (five > tiles)
+        int vectors = (Pixels<Planned>(ref args) + S.Lanes - 1) / S.Lanes, tiles, five = 0;
+        if (S.TileVectors == 4)
         {
-            tiles = (vectors + 3) / 4;
-            five = 0;
+            // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors
+            // along the padded rows, 5 + 5 + 4, where tiles of 4 computed 16.
+            tiles = Math.Max(1, vectors / 4);
+            five = Math.Max(0, vectors - 4 * tiles);
+            if (five > tiles)
+            {
+                tiles = (vectors + 3) / 4;
+                five = 0;
+            }
+        }
+        else
+        {
+            // 3-vector tiles (AVX2 has no room for a fourth column of accumulators); the last computes up to 2 vectors in vain.
+            tiles = (vectors + S.TileVectors - 1) / S.TileVectors;
         }
         // A range of pixel tiles per thread when there are enough to go round, else a range of weight panels over
         // all pixels (14×14 and 7×7 maps).
@@ -224,34 +245,36 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// A generated layer's conv: its shape, fusions, tiles and thread split are the constants of <typeparamref name="T"/>,
-    /// checked once (<see cref="Refusal{T}"/>). Runs without AVX-512 too, in software: the tests' way on machines that
-    /// lack it (<see cref="Layers.ConvKernels.DirectAvx512{T}"/> refuses to).
+    /// A generated layer's conv on vectors <typeparamref name="S"/>: its shape, fusions, tiles and thread split are the
+    /// constants of <typeparamref name="T"/>, checked once (<see cref="Refusal{T, S, V}"/>). The 512-bit copy runs without
+    /// AVX-512 too, in software: the tests' way on machines that lack it (<see cref="Layers.ConvKernels.DirectAvx512{T}"/>
+    /// refuses to).
     /// </summary>
-    internal static void Conv<T>(in ConvOperands io) where T : struct, IDirectConvLayer
+    internal static void Conv<T, S, V>(in ConvOperands io) where T : struct, IDirectConvLayer where S : struct, ISimd<V> where V : struct
     {
-        if (Verdict<T>.Refusal is { } refusal) throw new InvalidOperationException(refusal);
+        if (Verdict<T, S, V>.Refusal is { } refusal) throw new InvalidOperationException(refusal);
         var args = new Args { A = io.Weights, Bias = io.Bias, Source = io.Source, Second = T.Summed ? io.Second : null, C = io.Destination };
-        Run<Compiled<T>>(args);
+        Run<Compiled<T>, S, V>(args);
     }
 
-    private static void Run<L>(Args args) where L : struct, ILayer =>
-        Workers.Run(L.Split(ref args) == ThreadSplit.Single ? 1 : Workers.MaxThreads, &Part<L>, &args);
+    private static void Run<L, S, V>(Args args) where L : struct, ILayer where S : struct, ISimd<V> where V : struct =>
+        Workers.Run(L.Split(ref args) == ThreadSplit.Single ? 1 : Workers.MaxThreads, &Part<L, S, V>, &args);
 
-    private static class Verdict<T> where T : struct, IDirectConvLayer
+    private static class Verdict<T, S, V> where T : struct, IDirectConvLayer where S : struct, ISimd<V> where V : struct
     {
-        public static readonly string? Refusal = Refusal<T>();
+        public static readonly string? Refusal = Refusal<T, S, V>();
     }
 
     /// <summary>
     /// Why <typeparamref name="T"/> cannot run here, or null: what the kernel would otherwise compute wrong or read and
     /// write out of bounds for (a schedule the generator got wrong must fail loudly, once).
     /// </summary>
-    internal static string? Refusal<T>() where T : struct, IDirectConvLayer
+    internal static string? Refusal<T, S, V>() where T : struct, IDirectConvLayer where S : struct, ISimd<V> where V : struct
     {
         string layer = $"{typeof(T).Name} ({T.Kernel}×{T.Kernel} conv, stride {T.Stride}, padding {T.Padding}, " +
             $"{T.InChannels}×{T.Height}×{T.Width} → {T.OutChannels}×{T.OutHeight}×{T.OutWidth}{(T.Summed ? ", summed input" : "")})";
-        string Refuse(string why) => $"{layer} cannot run on ConvKernels.DirectAvx512: {why}";
+        string kernel = S.Lanes == 16 ? "DirectAvx512" : "DirectAvx2";
+        string Refuse(string why) => $"{layer} cannot run on ConvKernels.{kernel}: {why}";
         if (T.OutChannels < 1 || T.InChannels < 1) return Refuse("it needs at least one input and one output channel");
         if (!Fits(T.Kernel, T.Stride, T.Padding, T.Height, T.Width, T.OutHeight, T.OutWidth, T.Summed))
         {
@@ -274,10 +297,15 @@ internal static unsafe class DirectConv
         {
             return Refuse($"Tiles {tiles} and FiveVectorTiles {five}: there must be at least one tile, and 0 to Tiles of them 5 vectors wide");
         }
-        long Start(long tile) => tile * Tile + Math.Min(tile, five) * Lanes; // TileStart, without overflow
+        if (five > 0 && S.TileVectors != 4)
+        {
+            return Refuse($"FiveVectorTiles {five}: tiles of {S.TileVectors} vectors take no extra vector (only AVX-512's tiles of 4 do); it must be 0");
+        }
+        long Start(long tile) => tile * S.TileVectors * S.Lanes + Math.Min(tile, five) * S.Lanes; // TileStart, without overflow
         if (Start(tiles) < n || Start(tiles - 1) >= n)
         {
-            return Refuse($"{tiles} tiles ({five} of 5 vectors, the others 4) cover {Start(tiles)} plane-row pixels; " +
+            string widths = five > 0 ? $"{five} of 5 vectors, the others 4" : $"of {S.TileVectors} vectors of {S.Lanes}";
+            return Refuse($"{tiles} tiles ({widths}) cover {Start(tiles)} plane-row pixels; " +
                 $"this layer has {n}: the tiles must cover them all, and the last must start inside them");
         }
         return null;
@@ -288,7 +316,7 @@ internal static unsafe class DirectConv
     /// all pixels (with one thread, both are the whole layer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Part<L>(void* state, int part, int parts) where L : struct, ILayer
+    private static void Part<L, S, V>(void* state, int part, int parts) where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
         ref Args g = ref Unsafe.AsRef<Args>(state);
         int wq = RowWidth<L>(ref g), n = Pixels<L>(ref g);
@@ -306,14 +334,14 @@ internal static unsafe class DirectConv
             p1 = panels * (part + 1) / parts;
         }
         if (t0 >= t1 || p0 >= p1) return;
-        int q0 = TileStart(t0, five), q1 = Math.Min(n, TileStart(t1, five));
+        int q0 = TileStart<S, V>(t0, five), q1 = Math.Min(n, TileStart<S, V>(t1, five));
 
         int k = L.Kernel(ref g), stride = L.Stride(ref g);
         long floats = L.Channels(ref g) * ChannelFloats<L>(ref g) + PlaneSlack;
         float* planes = AlignedBuffer.Grow(ref t_planes, floats);
         // The plane rows this thread's outputs read: output row y reads rows y .. y + (k − 1) / stride.
         int r0 = q0 / wq, r1 = Math.Min(PlaneRows<L>(ref g) - 1, (q1 - 1) / wq + (k - 1) / stride);
-        if (stride == 1) Pad<L>(ref g, planes, r0, r1);
+        if (stride == 1) Pad<L, S, V>(ref g, planes, r0, r1);
         else Phases<L>(ref g, planes, r0, r1);
 
         // Where each tap (ky, kx) starts, from a channel's first plane.
@@ -326,21 +354,21 @@ internal static unsafe class DirectConv
         }
         for (int t = t0; t < t1; t++)
         {
-            int q = TileStart(t, five), end = Math.Min(n, TileStart(t + 1, five));
-            if (end - q > Tile)
+            int q = TileStart<S, V>(t, five), end = Math.Min(n, TileStart<S, V>(t + 1, five));
+            if (end - q > S.TileVectors * S.Lanes)
             {
-                for (int p = p0; p < p1; p++) Multiply<L, FiveVectors>(ref g, planes, taps, p * RowBlock, q, end);
+                for (int p = p0; p < p1; p++) Multiply<L, S, V, FiveVectors>(ref g, planes, taps, p * RowBlock, q, end);
             }
             else
             {
-                for (int p = p0; p < p1; p++) Multiply<L, FourVectors>(ref g, planes, taps, p * RowBlock, q, end);
+                for (int p = p0; p < p1; p++) Multiply<L, S, V, FourVectors>(ref g, planes, taps, p * RowBlock, q, end);
             }
         }
     }
 
     /// <summary>Stride 1: rows [r0, r1] of every channel's bordered plane, the input (plus the second input) inside.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pad<L>(ref Args g, float* planes, int r0, int r1) where L : struct, ILayer
+    private static void Pad<L, S, V>(ref Args g, float* planes, int r0, int r1) where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
         int height = L.Height(ref g), width = L.Width(ref g), pad = Padding<L>(ref g), wp = RowWidth<L>(ref g);
         int channels = L.Channels(ref g);
@@ -372,13 +400,12 @@ internal static unsafe class DirectConv
                     continue;
                 }
                 int i = 0;
-                for (; i + Lanes <= width; i += Lanes) (Vector512.Load(s1 + at + i) + Vector512.Load(s2 + at + i)).Store(inside + i);
+                for (; i + S.Lanes <= width; i += S.Lanes) S.Store(S.Add(S.Load(s1 + at + i), S.Load(s2 + at + i)), inside + i);
                 if (i < width)
                 {
                     // Rows of 7, 14 or 28: the tail is most of the row, so it is one masked vector, not a scalar loop.
-                    var mask = Simd512.FirstLanes(width - i);
-                    var sum = Simd512.MaskLoad(s1 + at + i, mask) + Simd512.MaskLoad(s2 + at + i, mask);
-                    Simd512.MaskStore(inside + i, mask, sum);
+                    var mask = S.LanesBetween(0, width - i);
+                    S.MaskStore(inside + i, mask, S.Add(S.MaskLoad(s1 + at + i, mask), S.MaskLoad(s2 + at + i, mask)));
                 }
             }
         }
@@ -428,95 +455,108 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// The micro-kernel: 4 output channels × 64 (or 80) plane-row pixels from <paramref name="q"/> (the results of
-    /// [q, <paramref name="end"/>) kept), over all channels × k² taps, then bias, ReLU and the store.
+    /// The micro-kernel: 4 output channels × one tile of plane-row pixels from <paramref name="q"/> (3 or 4 vectors, a
+    /// fifth for <see cref="FiveVectors"/>; the results of [q, <paramref name="end"/>) kept), over all channels × k²
+    /// taps, then bias, ReLU and the store. Columns the width lacks are removed by the JIT, as in <see cref="Gemm"/>'s tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Multiply<L, W>(ref Args g, float* planes, int* taps, int row, int q, int end)
-        where L : struct, ILayer where W : struct, ITileColumns
+    private static void Multiply<L, S, V, W>(ref Args g, float* planes, int* taps, int row, int q, int end)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct where W : struct, ITileColumns
     {
-        bool fifth = W.Fifth;
+        int lanes = S.Lanes;
+        bool four = S.TileVectors == 4;
+        bool fifth = four && W.Fifth;
         int taps2 = L.Kernel(ref g) * L.Kernel(ref g), channels = L.Channels(ref g);
         float* a = g.A + (long)row * channels * taps2;
         long channel = ChannelFloats<L>(ref g);
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
+        V c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
+        V c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
+        V c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
+        V c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
         float* r0 = planes + q;
         for (int c = 0; c < channels; c++, r0 += channel)
         {
+            // The cache lines of weights this channel's taps will need WeightPrefetch floats ahead (a 3×3's 36 floats
+            // span 2 or 3 lines), asked for here rather than every 4 taps inside the tap loop, which cost it a branch a tap.
+            if (Sse.IsSupported)
+            {
+                for (int ahead = 0; ahead < taps2 * RowBlock + 16; ahead += 16) Sse.Prefetch0(a + WeightPrefetch + ahead);
+            }
             for (int t = 0; t < taps2; t++, a += RowBlock)
             {
-                if ((t & 3) == 0 && Sse.IsSupported) Sse.Prefetch0(a + WeightPrefetch); // a cache line of weights per 4 taps
                 float* b = r0 + taps[t];
-                var b0 = Vector512.Load(b);
-                var b1 = Vector512.Load(b + Lanes);
-                var b2 = Vector512.Load(b + 2 * Lanes);
-                var b3 = Vector512.Load(b + 3 * Lanes);
-                var b4 = fifth ? Vector512.Load(b + 4 * Lanes) : default;
-                var a0 = Vector512.Create(a[0]);
-                c00 = Simd512.MultiplyAdd(a0, b0, c00); c01 = Simd512.MultiplyAdd(a0, b1, c01);
-                c02 = Simd512.MultiplyAdd(a0, b2, c02); c03 = Simd512.MultiplyAdd(a0, b3, c03);
-                if (fifth) c04 = Simd512.MultiplyAdd(a0, b4, c04);
-                var a1 = Vector512.Create(a[1]);
-                c10 = Simd512.MultiplyAdd(a1, b0, c10); c11 = Simd512.MultiplyAdd(a1, b1, c11);
-                c12 = Simd512.MultiplyAdd(a1, b2, c12); c13 = Simd512.MultiplyAdd(a1, b3, c13);
-                if (fifth) c14 = Simd512.MultiplyAdd(a1, b4, c14);
-                var a2 = Vector512.Create(a[2]);
-                c20 = Simd512.MultiplyAdd(a2, b0, c20); c21 = Simd512.MultiplyAdd(a2, b1, c21);
-                c22 = Simd512.MultiplyAdd(a2, b2, c22); c23 = Simd512.MultiplyAdd(a2, b3, c23);
-                if (fifth) c24 = Simd512.MultiplyAdd(a2, b4, c24);
-                var a3 = Vector512.Create(a[3]);
-                c30 = Simd512.MultiplyAdd(a3, b0, c30); c31 = Simd512.MultiplyAdd(a3, b1, c31);
-                c32 = Simd512.MultiplyAdd(a3, b2, c32); c33 = Simd512.MultiplyAdd(a3, b3, c33);
-                if (fifth) c34 = Simd512.MultiplyAdd(a3, b4, c34);
+                V b0 = S.Load(b), b1 = S.Load(b + lanes), b2 = S.Load(b + 2 * lanes);
+                V b3 = four ? S.Load(b + 3 * lanes) : default;
+                V b4 = fifth ? S.Load(b + 4 * lanes) : default;
+                V a0 = S.Broadcast(a[0]);
+                c00 = S.MultiplyAdd(a0, b0, c00); c01 = S.MultiplyAdd(a0, b1, c01); c02 = S.MultiplyAdd(a0, b2, c02);
+                if (four) c03 = S.MultiplyAdd(a0, b3, c03);
+                if (fifth) c04 = S.MultiplyAdd(a0, b4, c04);
+                V a1 = S.Broadcast(a[1]);
+                c10 = S.MultiplyAdd(a1, b0, c10); c11 = S.MultiplyAdd(a1, b1, c11); c12 = S.MultiplyAdd(a1, b2, c12);
+                if (four) c13 = S.MultiplyAdd(a1, b3, c13);
+                if (fifth) c14 = S.MultiplyAdd(a1, b4, c14);
+                V a2 = S.Broadcast(a[2]);
+                c20 = S.MultiplyAdd(a2, b0, c20); c21 = S.MultiplyAdd(a2, b1, c21); c22 = S.MultiplyAdd(a2, b2, c22);
+                if (four) c23 = S.MultiplyAdd(a2, b3, c23);
+                if (fifth) c24 = S.MultiplyAdd(a2, b4, c24);
+                V a3 = S.Broadcast(a[3]);
+                c30 = S.MultiplyAdd(a3, b0, c30); c31 = S.MultiplyAdd(a3, b1, c31); c32 = S.MultiplyAdd(a3, b2, c32);
+                if (four) c33 = S.MultiplyAdd(a3, b3, c33);
+                if (fifth) c34 = S.MultiplyAdd(a3, b4, c34);
             }
         }
         int rows = Gemm.Rows(L.M(ref g), row);
-        var bias0 = Vector512.Create(g.Bias[row]);
-        var bias1 = rows > 1 ? Vector512.Create(g.Bias[row + 1]) : default;
-        var bias2 = rows > 2 ? Vector512.Create(g.Bias[row + 2]) : default;
-        var bias3 = rows > 3 ? Vector512.Create(g.Bias[row + 3]) : default;
-        Store<L>(ref g, row, rows, q, end, c00 + bias0, c10 + bias1, c20 + bias2, c30 + bias3);
-        if (q + Lanes < end) Store<L>(ref g, row, rows, q + Lanes, end, c01 + bias0, c11 + bias1, c21 + bias2, c31 + bias3);
-        if (q + 2 * Lanes < end) Store<L>(ref g, row, rows, q + 2 * Lanes, end, c02 + bias0, c12 + bias1, c22 + bias2, c32 + bias3);
-        if (q + 3 * Lanes < end) Store<L>(ref g, row, rows, q + 3 * Lanes, end, c03 + bias0, c13 + bias1, c23 + bias2, c33 + bias3);
-        if (fifth && q + 4 * Lanes < end) Store<L>(ref g, row, rows, q + 4 * Lanes, end, c04 + bias0, c14 + bias1, c24 + bias2, c34 + bias3);
+        V bias0 = S.Broadcast(g.Bias[row]);
+        V bias1 = rows > 1 ? S.Broadcast(g.Bias[row + 1]) : default;
+        V bias2 = rows > 2 ? S.Broadcast(g.Bias[row + 2]) : default;
+        V bias3 = rows > 3 ? S.Broadcast(g.Bias[row + 3]) : default;
+        Store<L, S, V>(ref g, row, rows, q, end, S.Add(c00, bias0), S.Add(c10, bias1), S.Add(c20, bias2), S.Add(c30, bias3));
+        if (q + lanes < end) Store<L, S, V>(ref g, row, rows, q + lanes, end, S.Add(c01, bias0), S.Add(c11, bias1), S.Add(c21, bias2), S.Add(c31, bias3));
+        if (q + 2 * lanes < end) Store<L, S, V>(ref g, row, rows, q + 2 * lanes, end, S.Add(c02, bias0), S.Add(c12, bias1), S.Add(c22, bias2), S.Add(c32, bias3));
+        if (four && q + 3 * lanes < end) Store<L, S, V>(ref g, row, rows, q + 3 * lanes, end, S.Add(c03, bias0), S.Add(c13, bias1), S.Add(c23, bias2), S.Add(c33, bias3));
+        if (fifth && q + 4 * lanes < end) Store<L, S, V>(ref g, row, rows, q + 4 * lanes, end, S.Add(c04, bias0), S.Add(c14, bias1), S.Add(c24, bias2), S.Add(c34, bias3));
     }
 
     /// <summary>
-    /// Lanes q .. q + 15 of up to 4 output channels to the output: lane q + l of plane row y is output pixel
+    /// One vector of lanes from q, up to 4 output channels, to the output: lane q + l of plane row y is output pixel
     /// <c>q + l − y·border</c>, kept where its column is inside the output and q + l &lt; <paramref name="end"/>.
     /// One masked store per channel and plane row the vector touches (two, or three on a 7×7 map), the masks
     /// worked out once for the 4 channels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<L>(ref Args g, int row, int rows, int q, int end, Vector512<float> v0, Vector512<float> v1,
-        Vector512<float> v2, Vector512<float> v3) where L : struct, ILayer
+    private static void Store<L, S, V>(ref Args g, int row, int rows, int q, int end, V v0, V v1, V v2, V v3)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
         if (L.Relu(ref g))
         {
-            v0 = Vector512.Max(v0, Vector512<float>.Zero);
-            v1 = Vector512.Max(v1, Vector512<float>.Zero);
-            v2 = Vector512.Max(v2, Vector512<float>.Zero);
-            v3 = Vector512.Max(v3, Vector512<float>.Zero);
+            v0 = S.Relu(v0);
+            v1 = S.Relu(v1);
+            v2 = S.Relu(v2);
+            v3 = S.Relu(v3);
         }
         int outWidth = L.OutWidth(ref g), wq = RowWidth<L>(ref g), border = wq - outWidth;
         long channel = (long)L.OutHeight(ref g) * outWidth;
-        var index = Vector512<int>.Indices + Vector512.Create(q);
-        var live = Vector512.LessThan(index, Vector512.Create(end));
-        int last = Math.Min(q + Lanes, end) - 1;
+        int last = Math.Min(q + S.Lanes, end) - 1;
         for (int y = q / wq; y <= last / wq; y++)
         {
-            int start = y * wq;
-            var mask = (live & Vector512.GreaterThanOrEqual(index, Vector512.Create(start))
-                & Vector512.LessThan(index, Vector512.Create(start + outWidth))).AsSingle();
+            int start = y * wq, from = Math.Max(start, q) - q, to = Math.Min(start + outWidth, end) - q;
             float* c = g.C + row * channel + q - border * y;
-            Simd512.MaskStore(c, mask, v0);
-            if (rows > 1) Simd512.MaskStore(c + channel, mask, v1);
-            if (rows > 2) Simd512.MaskStore(c + 2 * channel, mask, v2);
-            if (rows > 3) Simd512.MaskStore(c + 3 * channel, mask, v3);
+            if (from == 0 && to == S.Lanes)
+            {
+                // The whole vector lies inside one output row (most of a 56-wide map's): plain stores. A masked store
+                // is microcoded on AMD's cores (AVX's vmaskmovps most of all) and cost the AVX2 tiles a third of their time.
+                S.Store(v0, c);
+                if (rows > 1) S.Store(v1, c + channel);
+                if (rows > 2) S.Store(v2, c + 2 * channel);
+                if (rows > 3) S.Store(v3, c + 3 * channel);
+                continue;
+            }
+            var mask = S.LanesBetween(from, to);
+            S.MaskStore(c, mask, v0);
+            if (rows > 1) S.MaskStore(c + channel, mask, v1);
+            if (rows > 2) S.MaskStore(c + 2 * channel, mask, v2);
+            if (rows > 3) S.MaskStore(c + 3 * channel, mask, v3);
         }
     }
 }

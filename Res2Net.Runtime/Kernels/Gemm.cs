@@ -14,7 +14,7 @@ namespace Res2Net.Runtime.Kernels;
 /// panels reuse it, each k-slice × tile of B is packed into a small per-thread buffer, so the micro-kernel reads
 /// it from L1 at unit stride.
 /// Bias, residual add and ReLU happen in registers before the single store. 3×3 and 7×7 convs with "same" padding
-/// (stride 1 or 2) skip the gathered matrix where AVX-512 is available: <see cref="DirectConv"/> reads shifted planes.
+/// (stride 1 or 2) skip the gathered matrix: <see cref="DirectConv"/> reads shifted planes.
 /// Generated layers run through <see cref="ConvKernels"/>, each with its own copy of the code below, shapes and
 /// schedule folded in; <see cref="Conv"/> is the fallback that decides them at run time. The result is the same to
 /// the bit whatever the schedule, thread count or vector width: every output sums its K products in the same order

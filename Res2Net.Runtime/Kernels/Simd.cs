@@ -29,6 +29,15 @@ internal unsafe interface ISimd<TVector> where TVector : struct
     static abstract TVector Add(TVector a, TVector b);
 
     static abstract TVector Relu(TVector v);
+
+    /// <summary>A mask of the lanes i with <paramref name="from"/> ≤ i &lt; <paramref name="to"/> (none when the range is empty).</summary>
+    static abstract TVector LanesBetween(int from, int to);
+
+    /// <summary>Stores the lanes of <paramref name="v"/> whose <paramref name="mask"/> lane has its sign bit set; writes nothing else.</summary>
+    static abstract void MaskStore(float* p, TVector mask, TVector v);
+
+    /// <summary>Loads the lanes whose <paramref name="mask"/> lane has its sign bit set, zero elsewhere; reads nothing else.</summary>
+    static abstract TVector MaskLoad(float* p, TVector mask);
 }
 
 /// <summary>AVX2 (and any 256-bit ISA): 8 floats.</summary>
@@ -68,6 +77,43 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Relu(Vector256<float> v) => Vector256.Max(v, Vector256<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LanesBetween(int from, int to) =>
+        (Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(from)) &
+            Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(to))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MaskStore(float* p, Vector256<float> mask, Vector256<float> v)
+    {
+        if (Avx.IsSupported) Avx.MaskStore(p, mask, v);
+        else SoftwareMaskStore(p, mask, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MaskLoad(float* p, Vector256<float> mask) =>
+        Avx.IsSupported ? Avx.MaskLoad(p, mask) : SoftwareMaskLoad(p, mask);
+
+    // Out of line, as Simd512's: machines without AVX only.
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SoftwareMaskStore(float* p, Vector256<float> mask, Vector256<float> v)
+    {
+        var on = mask.AsInt32();
+        for (int i = 0; i < Lanes; i++)
+        {
+            if (on.GetElement(i) < 0) p[i] = v.GetElement(i);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<float> SoftwareMaskLoad(float* p, Vector256<float> mask)
+    {
+        var on = mask.AsInt32();
+        float* lanes = stackalloc float[Lanes];
+        for (int i = 0; i < Lanes; i++) lanes[i] = on.GetElement(i) < 0 ? p[i] : 0f;
+        return Vector256.Load(lanes);
+    }
 }
 
 /// <summary>
@@ -123,6 +169,11 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     /// <summary>A mask of the lanes below <paramref name="count"/> (none when it is 0 or less), for masked loads and stores.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LanesBetween(int from, int to) =>
+        (Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(from)) &
+            Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(to))).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Broadcast(float x) => Vector512.Create(x);

@@ -30,7 +30,7 @@ public class ScheduleAgreementTests
             if (typeof(IDirectConvLayer).IsAssignableFrom(type))
             {
                 var expected = DirectConv.FallbackSchedule(Int("OutChannels"), Int("InChannels"), Int("Height"), Int("Width"), Int("Kernel"),
-                    Int("Stride"), Int("OutHeight"), Int("OutWidth"), threads: 2);
+                    Int("Stride"), Int("OutHeight"), Int("OutWidth"), threads: 2, avx512);
                 var actual = (Int("Tiles"), Int("FiveVectorTiles"), (ThreadSplit)Get(type, "Split"));
                 if (actual != expected) disagreements.Add($"{type.FullName}: generated {actual}, fallback {expected}");
             }

@@ -27,6 +27,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
     public enum Kernel
     {
         DirectAvx512,
+        DirectAvx2,
         GemmAvx512,
         GemmAvx2,
     }
@@ -41,6 +42,8 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         int[] both = [1, 2];
         void Direct(string name, ConvShape shape, Schedule schedule, params int[] threads) =>
             cases.Add($"direct {name}", new(Kernel.DirectAvx512, shape, schedule, threads.Length == 0 ? both : threads));
+        void Direct256(string name, ConvShape shape, Schedule schedule, params int[] threads) =>
+            cases.Add($"direct256 {name}", new(Kernel.DirectAvx2, shape, schedule, threads.Length == 0 ? both : threads));
         // The same layer on both GEMM kernels: the remainder differs with the tile (64 pixels on AVX-512, 24 on AVX2).
         void Gemm(string name, ConvShape shape, Schedule schedule, GemmRemainder avx512, GemmRemainder avx2, params int[] threads)
         {
@@ -61,6 +64,17 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         Direct("3x3 s1 summed 7x7, panels", new(16, 7, 7, 40, 3, 1, 1, Summed: true), new(ThreadSplit.WeightPanels, Tiles: 1));
         Direct("3x3 s1 summed 5x3, single", new(6, 5, 3, 10, 3, 1, 1, Summed: true, Relu: true), new(ThreadSplit.Single, Tiles: 1), 2);
         Direct("3x3 s1 summed 56x56, pixel tiles", new(4, 56, 56, 6, 3, 1, 1, Summed: true, Relu: true), new(ThreadSplit.PixelTiles, Tiles: 50, FiveVectorTiles: 3));
+
+        // The same layers on AVX2's tiles: 3 vectors of 8, 24 plane-row pixels, the last tile starting below n.
+        Direct256("3x3 s1 summed 14x14, weight panels", sum14, new(ThreadSplit.WeightPanels, Tiles: 10)); // n = 222
+        Direct256("3x3 s1 summed 14x14, pixel tiles", sum14, new(ThreadSplit.PixelTiles, Tiles: 10));
+        Direct256("3x3 s1 13x11", new(8, 13, 11, 12, 3, 1, 1, Relu: true), new(ThreadSplit.PixelTiles, Tiles: 7)); // n = 167
+        Direct256("3x3 s2 28x28", new(7, 28, 28, 10, 3, 2, 1), new(ThreadSplit.PixelTiles, Tiles: 9)); // n = 209
+        Direct256("3x3 s2 13x13, panels", new(16, 13, 13, 64, 3, 2, 1, Relu: true), new(ThreadSplit.WeightPanels, Tiles: 3)); // n = 55
+        Direct256("7x7 s2 stem 45x37", new(3, 45, 37, 16, 7, 2, 3, Relu: true), new(ThreadSplit.PixelTiles, Tiles: 21)); // n = 503
+        Direct256("3x3 s1 summed 7x7, panels", new(16, 7, 7, 40, 3, 1, 1, Summed: true), new(ThreadSplit.WeightPanels, Tiles: 3)); // n = 61
+        Direct256("3x3 s1 summed 5x3, single", new(6, 5, 3, 10, 3, 1, 1, Summed: true, Relu: true), new(ThreadSplit.Single, Tiles: 1), 2); // n = 23
+        Direct256("3x3 s1 summed 56x56, pixel tiles", new(4, 56, 56, 6, 3, 1, 1, Summed: true, Relu: true), new(ThreadSplit.PixelTiles, Tiles: 136)); // n = 3246
 
         // GEMM: B in place (with a concat tail, packed), gathered before the threads or by each thread; every remainder.
         Gemm("1x1 tail + residual 9x7, panels", new(136, 9, 7, 40, 1, 1, 0, TailChannel: 71, Residual: true, Relu: true),
@@ -120,6 +134,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
     /// </summary>
     [Theory]
     [InlineData(Kernel.DirectAvx512)]
+    [InlineData(Kernel.DirectAvx2)]
     [InlineData(Kernel.GemmAvx512)]
     [InlineData(Kernel.GemmAvx2)]
     public void RandomLayersEqualFallbackBitForBit(Kernel kernel)
@@ -127,7 +142,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         var random = new Random(20261201 + (int)kernel);
         for (int i = 0; i < 10; i++)
         {
-            var (shape, schedule) = kernel == Kernel.DirectAvx512 ? RandomDirect(random) : RandomGemm(random, kernel);
+            var (shape, schedule) = kernel is Kernel.DirectAvx512 or Kernel.DirectAvx2 ? RandomDirect(random, kernel) : RandomGemm(random, kernel);
             Check($"random {kernel} {i}", kernel, shape, schedule, random.Next(1, 3), random.Next());
         }
     }
@@ -144,6 +159,10 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         ["direct tile past the pixels"] = (Kernel.DirectAvx512, new(16, 14, 14, 20, 3, 1, 1), new(ThreadSplit.Single, Tiles: 5), "the last must start inside them"),
         ["direct more five-vector tiles than tiles"] = (Kernel.DirectAvx512, new(16, 14, 14, 20, 3, 1, 1), new(ThreadSplit.Single, Tiles: 2, FiveVectorTiles: 3), "0 to Tiles of them"),
         ["direct no tiles"] = (Kernel.DirectAvx512, new(16, 14, 14, 20, 3, 1, 1), new(ThreadSplit.Single), "at least one tile"),
+        ["direct256 five-vector tiles"] = (Kernel.DirectAvx2, new(16, 14, 14, 20, 3, 1, 1), new(ThreadSplit.Single, Tiles: 10, FiveVectorTiles: 1), "tiles of 3 vectors take no extra vector"),
+        ["direct256 tiles that leave pixels out"] = (Kernel.DirectAvx2, new(16, 14, 14, 20, 3, 1, 1), new(ThreadSplit.Single, Tiles: 9), "cover 216 plane-row pixels; this layer has 222"),
+        ["direct256 tile past the pixels"] = (Kernel.DirectAvx2, new(16, 14, 14, 20, 3, 1, 1), new(ThreadSplit.Single, Tiles: 11), "the last must start inside them"),
+        ["direct256 conv on a summed stride-2 input"] = (Kernel.DirectAvx2, new(4, 10, 10, 4, 3, 2, 1, Summed: true), new(ThreadSplit.Single, Tiles: 1), "without a summed input"),
         ["gemm no remainder where pixels are left"] = (Kernel.GemmAvx512, new(32, 14, 14, 24, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.None), "leaves pixels out: 196 pixels are 3 tiles of 64 and 4 more"),
         ["gemm a remainder where none is left"] = (Kernel.GemmAvx2, new(4, 6, 8, 4, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.NarrowTile), "it must be None"),
         ["gemm fifth vector on AVX2"] = (Kernel.GemmAvx2, new(32, 14, 14, 24, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.FifthVector), "FifthVector takes at most one vector"),
@@ -236,7 +255,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         return (shape, schedule);
     }
 
-    private static (ConvShape, Schedule) RandomDirect(Random random)
+    private static (ConvShape, Schedule) RandomDirect(Random random, Kernel kernel)
     {
         int k = random.Next(4) == 0 ? 7 : 3, stride = random.Next(1, 3);
         int height = random.Next(1, 31), width = random.Next(1, 31);
@@ -245,11 +264,12 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         // Plane-row pixels (DirectConv.Pixels), then any tiling that covers them with the last tile starting inside.
         int p = k / 2, rowWidth = stride == 1 ? width + 2 * p : shape.OutWidth + p;
         int n = shape.OutHeight * rowWidth - (rowWidth - shape.OutWidth);
-        static int Start(int tile, int five) => tile * 64 + Math.Min(tile, five) * 16;
+        bool avx512 = kernel == Kernel.DirectAvx512;
+        int Start(int tile, int five) => avx512 ? tile * 64 + Math.Min(tile, five) * 16 : tile * 24;
         var tilings = new List<(int Tiles, int Five)>();
         for (int tiles = 1; Start(tiles - 1, 0) < n; tiles++)
         {
-            for (int five = 0; five <= tiles; five++)
+            for (int five = 0; five <= (avx512 ? tiles : 0); five++)
             {
                 if (Start(tiles, five) >= n && Start(tiles - 1, five) < n) tilings.Add((tiles, five));
             }
@@ -336,14 +356,15 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
     private static void Specialized<T>(Kernel kernel, in ConvOperands io) where T : struct, IGemmConvLayer, IDirectConvLayer
     {
         bool avx512 = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
-        if (kernel == Kernel.GemmAvx2 || avx512) Public<T>(kernel, io);
-        else if (kernel == Kernel.DirectAvx512) DirectConv.Conv<T>(io);
+        if (kernel is Kernel.GemmAvx2 or Kernel.DirectAvx2 || avx512) Public<T>(kernel, io);
+        else if (kernel == Kernel.DirectAvx512) DirectConv.Conv<T, Simd512, Vector512<float>>(io);
         else Gemm.Conv<T, Simd512, Vector512<float>>(io);
     }
 
     private static void Public<T>(Kernel kernel, in ConvOperands io) where T : struct, IGemmConvLayer, IDirectConvLayer
     {
         if (kernel == Kernel.DirectAvx512) ConvKernels.DirectAvx512<T>(io);
+        else if (kernel == Kernel.DirectAvx2) ConvKernels.DirectAvx2<T>(io);
         else if (kernel == Kernel.GemmAvx512) ConvKernels.GemmAvx512<T>(io);
         else ConvKernels.GemmAvx2<T>(io);
     }

@@ -56,18 +56,27 @@ namespace Res2Net.Generator.Lowering.Cpu
             int rowWidth = c.Stride == 1 ? c.Width + 2 * c.Padding : c.OutWidth + c.Padding;
             int planeRows = c.Stride == 1 ? c.Height + 2 * c.Padding : c.OutHeight + c.Padding;
             int n = c.OutHeight * rowWidth - (rowWidth - c.OutWidth);
-            int vectors = (n + isa.Lanes - 1) / isa.Lanes;
-            // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors, 5 + 5 + 4.
-            int tiles = Math.Max(1, vectors / 4), five = Math.Max(0, vectors - 4 * tiles);
-            if (five > tiles)
+            int vectors = (n + isa.Lanes - 1) / isa.Lanes, tiles, five = 0;
+            if (isa.TileVectors == 4)
             {
-                tiles = (vectors + 3) / 4;
-                five = 0;
+                // Tiles of 4 vectors, the first few of 5, so that no vector is computed in vain: 14×14 is 14 vectors, 5 + 5 + 4.
+                tiles = Math.Max(1, vectors / 4);
+                five = Math.Max(0, vectors - 4 * tiles);
+                if (five > tiles)
+                {
+                    tiles = (vectors + 3) / 4;
+                    five = 0;
+                }
+            }
+            else
+            {
+                // AVX2: 12 of the 16 registers accumulate 4 channels × 3 vectors; the last tile computes up to 2 vectors in vain.
+                tiles = (vectors + isa.TileVectors - 1) / isa.TileVectors;
             }
             var split = single ? ThreadSplit.Single
                 : tiles >= 2 * SplitThreads || c.Panels < SplitThreads ? ThreadSplit.PixelTiles : ThreadSplit.WeightPanels;
             long planes = (long)c.InChannels * c.Stride * c.Stride * planeRows * rowWidth + PlaneSlack;
-            string tileText = five == 0 ? $"{tiles} tiles of 4 vectors" : $"{tiles} tiles ({five} of 5 vectors, {tiles - five} of 4)";
+            string tileText = five == 0 ? $"{tiles} {(tiles == 1 ? "tile" : "tiles")} of {isa.TileVectors} vectors" : $"{tiles} tiles ({five} of 5 vectors, {tiles - five} of 4)";
             string from = c.Stride == 1 ? "zero-bordered planes" : "4 phase planes";
             return new ConvSchedule(isa, ConvAlgorithm.Direct, split, tiles, five, GemmInput.InPlace, PackB: false, GemmRemainder.None,
                 SharedScratchFloats: 0, ThreadScratchFloats: planes,

@@ -9,8 +9,8 @@ namespace Res2Net.Generator.Lowering.Cpu
         /// <summary>AVX-512: 16 lanes, 4 × 4 vector micro-tiles (32 registers), masked stores for the direct conv.</summary>
         public static Isa Avx512 { get; } = new("Avx512", 16, 4, HasDirectConv: true);
 
-        /// <summary>AVX2: 8 lanes, 4 × 3 vector micro-tiles (16 registers), no direct conv.</summary>
-        public static Isa Avx2 { get; } = new("Avx2", 8, 3, HasDirectConv: false);
+        /// <summary>AVX2: 8 lanes, 4 × 3 vector micro-tiles (16 registers), AVX's masked stores for the direct conv.</summary>
+        public static Isa Avx2 { get; } = new("Avx2", 8, 3, HasDirectConv: true);
 
         /// <summary>Pixels of one GEMM micro-tile.</summary>
         public int Tile => TileVectors * Lanes;

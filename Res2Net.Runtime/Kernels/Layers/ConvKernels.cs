@@ -20,12 +20,23 @@ namespace Res2Net.Runtime.Kernels.Layers;
 /// </summary>
 public static unsafe class ConvKernels
 {
-    /// <summary>AVX-512 direct k×k conv from shifted planes (<see cref="DirectConv"/>).</summary>
+    /// <summary>AVX-512 direct k×k conv from shifted planes (<see cref="DirectConv"/>): 4 channels × 4 (or 5) vectors of 16 pixels per tile.</summary>
     public static void DirectAvx512<T>(in ConvOperands io) where T : struct, IDirectConvLayer
     {
-        if (!Avx512F.IsSupported) throw NoAvx512<T>(nameof(DirectAvx512));
+        if (!Avx512F.IsSupported || !Vector512.IsHardwareAccelerated) throw NoAvx512<T>(nameof(DirectAvx512));
         Require<T>(io, nameof(DirectAvx512));
-        DirectConv.Conv<T>(io);
+        DirectConv.Conv<T, Simd512, Vector512<float>>(io);
+        LayerClock.Mark();
+    }
+
+    /// <summary>
+    /// Direct k×k conv from shifted planes on 256-bit vectors: 4 channels × 3 vectors of 8 pixels per tile, AVX's masked
+    /// stores for the border columns. Runs on any machine; the same bits as the AVX-512 kernels where it has FMA3.
+    /// </summary>
+    public static void DirectAvx2<T>(in ConvOperands io) where T : struct, IDirectConvLayer
+    {
+        Require<T>(io, nameof(DirectAvx2));
+        DirectConv.Conv<T, Simd256, Vector256<float>>(io);
         LayerClock.Mark();
     }
 
@@ -77,5 +88,5 @@ public static unsafe class ConvKernels
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static PlatformNotSupportedException NoAvx512<T>(string kernel) => new(
         $"ConvKernels.{kernel}<{typeof(T).Name}> needs AVX-512, which this machine lacks (or the process disabled: " +
-        "DOTNET_EnableAVX512F=0); run the network's AVX2 forward, whose layers call ConvKernels.GemmAvx2");
+        "DOTNET_EnableAVX512F=0); run the network's AVX2 forward, whose layers call ConvKernels.DirectAvx2 and GemmAvx2");
 }

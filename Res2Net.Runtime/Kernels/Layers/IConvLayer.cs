@@ -51,7 +51,7 @@ public interface IConvLayer
 }
 
 /// <summary>
-/// A conv the generator scheduled on <see cref="DirectConv"/> (AVX-512: k×k "same" convs read from shifted planes):
+/// A conv the generator scheduled on <see cref="DirectConv"/> (k×k "same" convs read from shifted planes), for one vector width:
 /// a 3×3 or 7×7 kernel with padding kernel / 2, at stride 1 (output the input's size) or 2 (output (size − 1) / 2 + 1,
 /// input not summed), without tail or residual.
 /// </summary>
@@ -60,11 +60,15 @@ public interface IDirectConvLayer : IConvLayer
     /// <summary>
     /// Pixel tiles along the planes' rows. They must cover the n plane-row pixels, <c>n = OutHeight·w − (w − OutWidth)</c>
     /// with row width <c>w = Width + 2·Padding</c> at stride 1 and <c>OutWidth + Padding</c> at stride 2, and the last
-    /// must start below n: tile t starts at <c>64·t + 16·min(t, FiveVectorTiles)</c>.
+    /// must start below n. Tiles are 4 channels × <c>TileVectors</c> vectors: tile t starts at
+    /// <c>64·t + 16·min(t, FiveVectorTiles)</c> on AVX-512 (4 vectors of 16), at <c>24·t</c> on AVX2 (3 vectors of 8).
     /// </summary>
     static abstract int Tiles { get; }
 
-    /// <summary>The first this many tiles are 5 vectors wide, the others 4 (14×14: 5 + 5 + 4, no vector computed in vain); at most <see cref="Tiles"/>.</summary>
+    /// <summary>
+    /// AVX-512: the first this many tiles are 5 vectors wide, the others 4 (14×14: 5 + 5 + 4, no vector computed in vain);
+    /// at most <see cref="Tiles"/>. AVX2: 0 (no register is left for a fourth vector, let alone a fifth).
+    /// </summary>
     static abstract int FiveVectorTiles { get; }
 }
 
