@@ -20,9 +20,9 @@ public unsafe class ConvKernelTests(ITestOutputHelper output)
     /// The cases, as the fixture script lists them (each fixture repeats its row, and the test checks it). On two
     /// threads with AVX-512 a layer runs on one thread below M·N·K = 2^18, else splits pixel columns when there are
     /// at least 4 tiles of 64 pixels, else weight panels; B tiles are packed when a thread passes 8 or more panels
-    /// over them, or to join a concat tail. With AVX-512, k×k convs with "same" padding and neither residual nor
-    /// tail go to <c>DirectConv</c> (shifted planes instead of the gathered matrix), which splits alike; the cases
-    /// with a residual keep the gathered path, so each geometry is covered on both.
+    /// over them, or to join a concat tail. k×k convs with "same" padding and neither residual nor tail go to
+    /// <c>DirectConv</c> (shifted planes instead of the gathered matrix; on AVX2 too since 2026-12-01), which splits
+    /// alike; the cases with a residual keep the gathered path, so each geometry is covered on both.
     /// </summary>
     private static readonly Dictionary<string, ConvShape> s_cases = new()
     {
