@@ -42,7 +42,7 @@ internal static class BenchCommand
             HelpName = ModelOptions.CheckpointHelpName,
             Description = "Checkpoint to run: a file, or an http(s) URL fetched once into the cache. Default: the deterministic seeded weights (docs/seeded-weights.md).",
         };
-        var iterations = new Option<int>("--iterations", "-n") { Description = "Timed forwards per engine.", DefaultValueFactory = _ => 10 };
+        var iterations = new Option<int>("--iterations", "-n") { Description = "Timed forwards per engine (with --compare, taken in alternating pairs, ours then theirs, theirs then ours).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per engine first.", DefaultValueFactory = _ => 2 };
 
         var command = new Command("bench", "Time a network's forward (ms per image, images/s, GFLOP/s), optionally against ONNX Runtime on the same weights.")
@@ -98,9 +98,13 @@ internal static class BenchCommand
                         $"{info.Name}: the logits on {onDevice.Description} and on the CPU disagree (max |diff| = {deviceDiff:E2} > {AgreementTolerance:E0}); not timing a wrong result.");
                 }
             }
-            var rows = new List<Row> { Time(onDevice == null ? "ours (compiled)" : $"ours ({onDevice.Description})", () => network.Forward(input, n, ours), warm, runs) };
+            string oursName = onDevice == null ? "ours (compiled)" : $"ours ({onDevice.Description})";
+            Action oursForward = () => network.Forward(input, n, ours);
+            List<Row> rows;
             double? diff = null;
-            if (peer != null)
+            Pairing? paired = null;
+            if (peer == null) rows = [Time(oursName, oursForward, warm, runs)];
+            else
             {
                 var theirs = new float[n * info.NumClasses];
                 using var session = CreateSession(exportOnnx(), t);
@@ -113,32 +117,83 @@ internal static class BenchCommand
                     throw new CliException(
                         $"{info.Name}: our logits and ONNX Runtime's disagree (max |diff| = {diff:E2} > {AgreementTolerance:E0}); not timing a wrong result.");
                 }
-                rows.Add(Time($"ONNX Runtime {OrtVersion()}", run.Invoke, warm, runs));
+                (rows, paired) = TimePaired(oursName, oursForward, $"ONNX Runtime {OrtVersion()}", run.Invoke, warm, runs);
             }
-            Report(stdout, info, source, n, t, runs, rows, diff);
+            Report(stdout, info, source, n, t, runs, rows, diff, paired);
             return 0;
         });
         return command;
     }
 
-    private sealed record Row(string Engine, double MedianMs, double MinMs);
+    private sealed record Row(string Engine, double MedianMs, double MinMs)
+    {
+        public static Row Of(string engine, double[] times) => new(engine, Median(times), times.Min());
+    }
+
+    /// <summary>The ratio of two engines timed in pairs: the median of the runs' ratios, and their quartiles.</summary>
+    private sealed record Pairing(double Median, double Lower, double Upper, int Pairs);
 
     private static Row Time(string engine, Action forward, int warmup, int runs)
     {
         for (int i = 0; i < warmup; i++) forward();
         var times = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            forward();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        double median = runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
-        return new Row(engine, median, times[0]);
+        for (int i = 0; i < runs; i++) times[i] = Milliseconds(forward);
+        return Row.Of(engine, times);
     }
 
-    private static void Report(TextWriter stdout, NetworkInfo info, string source, int batch, int threads, int runs, List<Row> rows, double? diff)
+    /// <summary>
+    /// Both engines, a forward of each in turn (ours first in even rounds, theirs first in odd ones, so neither always
+    /// follows the other), and the ratio taken run by run. A shared or virtual machine's speed drifts by tens of percent
+    /// over seconds; timed in two blocks, that drift lands on one engine only, while each pair of neighbouring runs
+    /// sees nearly the same machine.
+    /// </summary>
+    private static (List<Row> Rows, Pairing Pairing) TimePaired(string oursName, Action ours, string theirsName, Action theirs, int warmup, int runs)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            ours();
+            theirs();
+        }
+        var a = new double[runs];
+        var b = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            if (i % 2 == 0)
+            {
+                a[i] = Milliseconds(ours);
+                b[i] = Milliseconds(theirs);
+            }
+            else
+            {
+                b[i] = Milliseconds(theirs);
+                a[i] = Milliseconds(ours);
+            }
+        }
+        var ratios = a.Zip(b, (x, y) => x / y).ToArray();
+        return ([Row.Of(oursName, a), Row.Of(theirsName, b)],
+            new Pairing(Median(ratios), Quantile(ratios, 0.25), Quantile(ratios, 0.75), runs));
+    }
+
+    private static double Milliseconds(Action forward)
+    {
+        long start = Stopwatch.GetTimestamp();
+        forward();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    private static double Median(double[] values) => Quantile(values, 0.5);
+
+    /// <summary>The <paramref name="q"/> quantile, interpolated between the two nearest sorted values.</summary>
+    private static double Quantile(double[] values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        double at = q * (sorted.Length - 1);
+        int low = (int)Math.Floor(at), high = (int)Math.Ceiling(at);
+        return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+    }
+
+    private static void Report(TextWriter stdout, NetworkInfo info, string source, int batch, int threads, int runs, List<Row> rows, double? diff,
+        Pairing? paired)
     {
         var c = CultureInfo.InvariantCulture;
         long macs = NetworkCost.ConvAndLinearMacs(info);
@@ -156,9 +211,10 @@ internal static class BenchCommand
                 (batch / seconds).ToString("0.0", c), (2.0 * macs * batch / seconds / 1e9).ToString("0.0", c));
         }
         console.Write(table);
-        if (rows.Count == 2)
+        if (paired is { } p)
         {
-            console.WriteLine($"ours / ONNX Runtime: {(rows[0].MedianMs / rows[1].MedianMs).ToString("0.00", c)} (time ratio, below 1 means ours is faster)");
+            console.WriteLine($"ours / ONNX Runtime: {p.Median.ToString("0.00", c)} (time ratio, below 1 means ours is faster: the median of {p.Pairs} " +
+                              $"runs timed in alternating pairs; quartiles {p.Lower.ToString("0.00", c)} to {p.Upper.ToString("0.00", c)})");
             console.WriteLine($"outputs agree: max |ours - ONNX Runtime| = {diff!.Value.ToString("0.0E+0", c)} (limit {AgreementTolerance.ToString("0E+0", c)})");
         }
     }
