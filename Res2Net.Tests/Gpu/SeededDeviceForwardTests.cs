@@ -28,18 +28,6 @@ public class SeededDeviceForwardTests
 
         device.Forward(SeededWeights.Input(network.Info), 1, logits, features);
 
-        var (expected, _) = Fixtures.Npy("seeded", name + ".logits.npy");
-        var (diff, _) = Fixtures.Compare(logits, expected);
-        Assert.True(diff <= Tolerances.LogitsAbsolute, $"max |logit − PyTorch| = {diff:E2} > {Tolerances.LogitsAbsolute:E0}");
-        for (int stage = 1; stage <= 4; stage++)
-        {
-            var (sample, _) = Fixtures.Npy("seeded", $"{name}.stage{stage}.sample.npy");
-            var (data, _) = features[stage];
-            long step = data.Length / sample.Length;
-            var actual = Enumerable.Range(0, sample.Length).Select(i => data[i * step]).ToArray();
-            var (stageDiff, scale) = Fixtures.Compare(actual, sample);
-            Assert.True(stageDiff <= Tolerances.StageRelative * scale,
-                $"layer{stage}: max |diff| = {stageDiff:E2} > {Tolerances.StageRelative:E0} × {scale:F3}");
-        }
+        SeededNetworkTests.AssertPyTorchsOutputs(name, logits, features);
     }
 }
