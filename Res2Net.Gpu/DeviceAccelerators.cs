@@ -20,7 +20,7 @@ public static class DeviceAccelerators
     /// The CPU accelerator's geometry: warps of 4 and groups of at most 16 threads (the limits of ILGPU's default CPU
     /// device, which the <c>CpuTile</c> kernels are cut for), and one multiprocessor per core so groups run side by side.
     /// </summary>
-    private static CPUDevice CpuDevice => new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: Math.Max(1, Environment.ProcessorCount));
+    internal static CPUDevice CpuDevice => new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: Math.Max(1, Environment.ProcessorCount));
 
     /// <summary>The accelerator for <paramref name="device"/> and its kernel cache, made on first use.</summary>
     /// <exception cref="DeviceUnavailableException">No such device here (CUDA asked for on a machine without one).</exception>

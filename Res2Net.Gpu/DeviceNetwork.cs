@@ -94,6 +94,27 @@ public sealed unsafe class DeviceNetwork : IForwardBackend, IDisposable
         _network.Forward(input, batch, logits, features);
     }
 
+    /// <summary>
+    /// One forward of <paramref name="batch"/> images timed kernel by kernel (each launch waited for; see
+    /// <see cref="DeviceProfile"/>). The logits are computed as by <see cref="Forward"/> and dropped.
+    /// </summary>
+    public DeviceProfile Profile(ReadOnlySpan<float> input, int batch)
+    {
+        ThrowIfDisposed();
+        var profile = new DeviceProfile();
+        _run.Profile = profile;
+        try
+        {
+            var logits = new float[(long)batch * _network.Info.NumClasses];
+            _network.Forward(input, batch, logits);
+        }
+        finally
+        {
+            _run.Profile = null;
+        }
+        return profile;
+    }
+
     void IForwardBackend.WeightsLoaded(ReadOnlySpan<float> packed)
     {
         ThrowIfDisposed();
@@ -117,6 +138,11 @@ public sealed unsafe class DeviceNetwork : IForwardBackend, IDisposable
         int inputFloats = batch * info.InputElements;
         _input.View.SubView(0, inputFloats).CopyFromCPU(_stream, new ReadOnlySpan<float>(input, inputFloats));
         Bind(batch, features);
+        if (_run.Profile != null)
+        {
+            _stream.Synchronize(); // the upload is not the first kernel's time
+            _run.Profile.Start();
+        }
         _program.Launch(_run);
         int logitFloats = batch * info.NumClasses;
         _logits.View.SubView(0, logitFloats).CopyToCPU(_stream, new Span<float>(logits, logitFloats));

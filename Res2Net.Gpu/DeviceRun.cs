@@ -17,6 +17,9 @@ public sealed class DeviceRun
     internal Func<int, ArrayView<float>>? TapTarget;
     internal int Batch, ImageFloats, InputImage;
 
+    /// <summary>When set, every launch is waited for and timed (<see cref="DeviceNetwork.Profile"/>).</summary>
+    internal DeviceProfile? Profile;
+
     /// <summary>True while kernels are only being compiled (the warm-up that measures the first-call cost).</summary>
     public bool CompileOnly { get; internal set; }
 
@@ -44,6 +47,14 @@ public sealed class DeviceRun
         TTile tile = default;
         var (x, y) = ConvKernel.Groups<TShape, TTile>(Batch);
         kernel(Stream, new KernelConfig(new Index2D(x, y), new Index2D(tile.ThreadsX * tile.ThreadsY, 1)), from, Arena, Weights, o);
+        if (Profile != null)
+        {
+            TShape s = default;
+            int depth = s.InChannels * s.Kernel * s.Kernel;
+            long macs = (long)Batch * s.OutChannels * s.OutHeight * s.OutWidth * depth;
+            int steps = (depth + tile.DepthStep - 1) / tile.DepthStep;
+            Profile.Record(Stream, typeof(TShape).Name + " " + typeof(TTile).Name, (long)x * y, tile.ThreadsX * tile.ThreadsY, 2L * steps, macs);
+        }
     }
 
     /// <summary>A max or average pool from one arena offset to another.</summary>
@@ -52,6 +63,7 @@ public sealed class DeviceRun
         var kernel = Kernels.Pool<TShape>();
         if (CompileOnly) return;
         kernel(Stream, PoolKernel.Elements<TShape>(Batch), Arena, new ConvOperands { ImageFloats = ImageFloats, Source = source, Destination = destination });
+        Profile?.Record(Stream, typeof(TShape).Name, 0, 0, 0, 0);
     }
 
     /// <summary>The neck's global average pool.</summary>
@@ -60,6 +72,7 @@ public sealed class DeviceRun
         var kernel = Kernels.GlobalAverage();
         if (CompileOnly) return;
         kernel(Stream, Batch * channels, Arena, channels, pixels, new ConvOperands { ImageFloats = ImageFloats, Source = source, Destination = destination });
+        Profile?.Record(Stream, "GlobalAverage", 0, 0, 0, 0);
     }
 
     /// <summary>The head's Linear into the logits buffer.</summary>
@@ -69,6 +82,7 @@ public sealed class DeviceRun
         if (CompileOnly) return;
         kernel(Stream, Batch * outFeatures, Arena, Weights, Logits, inFeatures, outFeatures,
             new ConvOperands { ImageFloats = ImageFloats, Source = source, Weights = weights, Bias = bias });
+        Profile?.Record(Stream, "Linear", 0, 0, 0, (long)Batch * inFeatures * outFeatures);
     }
 
     /// <summary>Stage output <paramref name="index"/> (0 stem … 4 layer4), if requested, copied out before its memory is reused.</summary>
@@ -79,5 +93,6 @@ public sealed class DeviceRun
         var target = TapTarget(index);
         if (target.Length == 0) return;
         kernel(Stream, Batch * elements, Arena, target, elements, ImageFloats, offset);
+        Profile?.Record(Stream, "CopyOut", 0, 0, 0, 0);
     }
 }

@@ -44,10 +44,15 @@ internal static class BenchCommand
         };
         var iterations = new Option<int>("--iterations", "-n") { Description = "Timed forwards per engine (with --compare, taken in alternating pairs, ours then theirs, theirs then ours).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per engine first.", DefaultValueFactory = _ => 2 };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "With --device cuda or ilgpu-cpu: then run one more forward kernel by kernel (each launch waited for) and print the time, " +
+                          "groups and barriers per kernel kind (conv signature and tile, pool, head), slowest first.",
+        };
 
         var command = new Command("bench", "Time a network's forward (ms per image, images/s, GFLOP/s), optionally against ONNX Runtime on the same weights.")
         {
-            model, device, batch, threads, compare, checkpoint, iterations, warmup,
+            model, device, batch, threads, compare, checkpoint, iterations, warmup, profile,
         };
         command.SetAction(parse =>
         {
@@ -56,6 +61,11 @@ internal static class BenchCommand
             int runs = CliLimits.Check("--iterations", parse.GetValue(iterations), 1, CliLimits.MaxIterations);
             int warm = CliLimits.Check("--warmup", parse.GetValue(warmup), 0, CliLimits.MaxIterations);
             string? peer = parse.GetValue(compare);
+            bool profiled = parse.GetValue(profile);
+            if (profiled && parse.GetRequiredValue(device) == "cpu")
+            {
+                throw new CliException("--profile times a device's kernels: use it with --device cuda or --device ilgpu-cpu.");
+            }
             if (peer != null && !peer.Equals(OnnxRuntime, StringComparison.OrdinalIgnoreCase))
             {
                 throw new CliException($"--compare {peer}: the only engine to compare with is '{OnnxRuntime}'.");
@@ -120,6 +130,7 @@ internal static class BenchCommand
                 (rows, paired) = TimePaired(oursName, oursForward, $"ONNX Runtime {OrtVersion()}", run.Invoke, warm, runs);
             }
             Report(stdout, info, source, n, t, runs, rows, diff, paired);
+            if (profiled) ReportProfile(stdout, onDevice!.Profile(input, n));
             return 0;
         });
         return command;
@@ -208,7 +219,7 @@ internal static class BenchCommand
         {
             double seconds = r.MedianMs / 1000;
             table.AddRow(Markup.Escape(r.Engine), r.MedianMs.ToString("0.0", c), r.MinMs.ToString("0.0", c), (r.MedianMs / batch).ToString("0.00", c),
-                (batch / seconds).ToString("0.0", c), (2.0 * macs * batch / seconds / 1e9).ToString("0.0", c));
+                ImagesPerSecond(batch / seconds), (2.0 * macs * batch / seconds / 1e9).ToString("0.0", c));
         }
         console.Write(table);
         if (paired is { } p)
@@ -218,6 +229,32 @@ internal static class BenchCommand
             console.WriteLine($"outputs agree: max |ours - ONNX Runtime| = {diff!.Value.ToString("0.0E+0", c)} (limit {AgreementTolerance.ToString("0E+0", c)})");
         }
     }
+
+    /// <summary>The profiled forward, per kernel kind: where a device's time goes.</summary>
+    private static void ReportProfile(TextWriter stdout, Res2Net.Gpu.DeviceProfile profile)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var console = Terminal.For(stdout);
+        console.WriteLine($"kernel by kernel (each launch waited for): {profile.Launches.Count} launches, {profile.Total.TotalMilliseconds.ToString("0.0", c)} ms");
+        var table = new Table().AddColumn("kernel").AddColumn(new TableColumn("launches").RightAligned())
+            .AddColumn(new TableColumn("ms").RightAligned()).AddColumn(new TableColumn("%").RightAligned())
+            .AddColumn(new TableColumn("groups").RightAligned()).AddColumn(new TableColumn("threads").RightAligned())
+            .AddColumn(new TableColumn("barriers").RightAligned()).AddColumn(new TableColumn("GFLOP/s").RightAligned());
+        double total = Math.Max(profile.Total.TotalMilliseconds, 1e-9);
+        foreach (var k in profile.ByKind())
+        {
+            double ms = k.Time.TotalMilliseconds;
+            bool grouped = k.ThreadsPerGroup > 0; // pools and the head are auto-grouped by ILGPU
+            table.AddRow(Markup.Escape(k.Kind), k.Count.ToString(c), ms.ToString("0.0", c), (100 * ms / total).ToString("0.0", c),
+                grouped ? k.Groups.ToString("N0", c) : "auto", grouped ? k.ThreadsPerGroup.ToString(c) : "auto",
+                grouped ? k.Barriers.ToString("N0", c) : "", k.Macs > 0 && ms > 0 ? (2.0 * k.Macs / (ms / 1000) / 1e9).ToString("0.00", c) : "");
+        }
+        console.Write(table);
+    }
+
+    /// <summary>Images/s to three significant digits below 10 (ILGPU's CPU accelerator runs a full-size model at 0.0375 images/s), one decimal above.</summary>
+    private static string ImagesPerSecond(double value) =>
+        value.ToString(value < 10 ? "G3" : "0.0", CultureInfo.InvariantCulture);
 
     private static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

@@ -129,6 +129,7 @@ public class BadInputTableTests : IDisposable
     private static IEnumerable<BadInput> DeviceRows()
     {
         yield return new("device", "bench --device gpu", _ => ["bench", "--model", W14, "--device", "gpu"], ["--device gpu: expected cpu, cuda or ilgpu-cpu"]);
+        yield return new("device", "bench --profile on the CPU", _ => ["bench", "--model", W14, "--profile"], ["--profile times a device's kernels"]);
         yield return new("device", "bench --device cuda without a GPU", _ => ["bench", "--model", W14, "--device", "cuda", "--iterations", "1"],
             ["--device cuda", "no CUDA device", "it found: CPUAccelerator"]);
     }

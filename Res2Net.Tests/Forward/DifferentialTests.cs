@@ -24,7 +24,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
     : IClassFixture<DifferentialTests.RandomNetworks>
 {
     /// <summary>The first spec's seed; spec <c>i</c> is drawn, weighted and fed from seed <c>Seed + i</c>.</summary>
-    private const int Seed = 20261201;
+    internal const int Seed = 20261201;
 
     /// <summary>Specs per run, compiled together. Each adds about 1 s of compilation and 1 s of interpretation.</summary>
     private const int SpecCount = 6;
@@ -34,7 +34,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
     /// other on one arena and image 1 on a replica's: an image computed after another, and one on a second arena,
     /// must both equal the image run alone.
     /// </summary>
-    private const int Batch = 3;
+    internal const int Batch = 3;
 
     public static TheoryData<int> Specs => new(Enumerable.Range(0, SpecCount));
 
@@ -127,7 +127,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
     /// Draws the weights of <paramref name="network"/>, writes them as a safetensors file and loads that (the path
     /// a user's checkpoint takes), and returns what the file holds, read back by the checkpoint reader.
     /// </summary>
-    private static StateDict BindRandomWeights(CompiledNetwork network, int seed)
+    internal static StateDict BindRandomWeights(CompiledNetwork network, int seed)
     {
         string path = Path.Combine(TempFolders.Create("differential-").FullName, "weights.safetensors");
         SafetensorsWriter.Write(path, RandomWeights.Draw(network.Info, seed));
@@ -139,7 +139,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
     /// Runs the batch, then each image alone, and checks they agree bit for bit; returns how far the first image's
     /// stem, stages and logits are from the reference's.
     /// </summary>
-    private static List<Discrepancy> Compare(CompiledNetwork network, ReferenceRes2Net reference, float[] input)
+    internal static List<Discrepancy> Compare(CompiledNetwork network, ReferenceRes2Net reference, float[] input)
     {
         var info = network.Info;
         int classes = info.NumClasses;
@@ -174,7 +174,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
     }
 
     /// <summary><see cref="Batch"/> images of values U(−2, 2), about the range of a normalized photo.</summary>
-    private static float[] RandomImages(NetworkInfo info, int seed)
+    internal static float[] RandomImages(NetworkInfo info, int seed)
     {
         var random = new Random(seed);
         var values = new float[Batch * info.InputElements];
@@ -182,7 +182,7 @@ public sealed class DifferentialTests(DifferentialTests.RandomNetworks networks,
         return values;
     }
 
-    private static string ClassName(int seed) => "Random" + seed.ToString(CultureInfo.InvariantCulture);
+    internal static string ClassName(int seed) => "Random" + seed.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The random specs of one run, drawn and compiled once for all the test's cases.</summary>
     public sealed class RandomNetworks : IDisposable

@@ -21,9 +21,11 @@ internal sealed class GeneratedNetworks : IDisposable
     private readonly Assembly _assembly;
 
     /// <param name="specs">The specs' JSON texts, each with its <c>class_name</c>.</param>
-    public GeneratedNetworks(IReadOnlyList<string> specs)
+    /// <param name="withIlgpu">Compile with ILGPU and Res2Net.Gpu referenced, so that each network also gets its device forward (<see cref="CreateDeviceProgram"/>).</param>
+    public GeneratedNetworks(IReadOnlyList<string> specs, bool withIlgpu = false)
     {
-        var (result, compilation) = GeneratorRunner.Compile(Namespace, specs.Select((json, i) => ($"/specs/spec{i}.json", json)).ToArray());
+        var files = specs.Select((json, i) => ($"/specs/spec{i}.json", json)).ToArray();
+        var (result, compilation) = withIlgpu ? GeneratorRunner.CompileWithIlgpu(Namespace, files) : GeneratorRunner.Compile(Namespace, files);
         if (result.Diagnostics.Length > 0)
             throw new InvalidOperationException("the generator refused a spec:\n" + string.Join("\n", result.Diagnostics));
 
@@ -43,6 +45,13 @@ internal sealed class GeneratedNetworks : IDisposable
     {
         var type = _assembly.GetType($"{Namespace}.{className}", throwOnError: true)!;
         return (CompiledNetwork)Activator.CreateInstance(type)!;
+    }
+
+    /// <summary>The device forward generated for <paramref name="className"/> (compiled <c>withIlgpu</c> only).</summary>
+    public Res2Net.Gpu.DeviceProgram CreateDeviceProgram(string className)
+    {
+        var type = _assembly.GetType($"{Namespace}.{className}Gpu", throwOnError: true)!;
+        return (Res2Net.Gpu.DeviceProgram)Activator.CreateInstance(type)!;
     }
 
     public void Dispose() => _context.Unload();

@@ -48,6 +48,15 @@ public class SeededNetworkTests
 
         network.Forward(SeededWeights.Input(network.Info), 1, logits, features);
 
+        AssertPyTorchsOutputs(name, logits, features);
+    }
+
+    /// <summary>
+    /// One image's logits and stage outputs 1–4 against PyTorch's on the seeded weights and input, within the CPU path's
+    /// tolerances (the stages by the fixtures' evenly spaced samples); the device tests hold their forward to the same.
+    /// </summary>
+    internal static void AssertPyTorchsOutputs(string name, float[] logits, FeatureCapture features)
+    {
         var (expected, _) = Fixtures.Npy("seeded", name + ".logits.npy");
         var (diff, _) = Fixtures.Compare(logits, expected);
         Assert.True(diff <= Tolerances.LogitsAbsolute, $"max |logit − PyTorch| = {diff:E2} > {Tolerances.LogitsAbsolute:E0}");

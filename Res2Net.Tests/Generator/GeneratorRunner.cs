@@ -43,11 +43,15 @@ internal static class GeneratorRunner
     }
 
     /// <summary>As <see cref="Compile(string?, (string Path, string Json)[])"/>, in a compilation that also references ILGPU and Res2Net.Gpu.</summary>
-    public static (GeneratorDriverRunResult Result, Compilation Output) CompileWithIlgpu(params (string Path, string Json)[] specs)
+    public static (GeneratorDriverRunResult Result, Compilation Output) CompileWithIlgpu(params (string Path, string Json)[] specs) =>
+        CompileWithIlgpu(null, specs);
+
+    /// <summary>As <see cref="CompileWithIlgpu((string Path, string Json)[])"/>, the classes in <paramref name="res2NetNamespace"/>.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) CompileWithIlgpu(string? res2NetNamespace, params (string Path, string Json)[] specs)
     {
         var texts = specs.Select(s => (AdditionalText)new InMemoryText(s.Path, s.Json)).ToImmutableArray();
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
-            new[] { new Res2NetGenerator().AsSourceGenerator() }, texts, ParseOptions, SpecOptions());
+            new[] { new Res2NetGenerator().AsSourceGenerator() }, texts, ParseOptions, SpecOptions(res2NetNamespace));
         var references = References.Value
             .Append(MetadataReference.CreateFromFile(typeof(ILGPU.Runtime.Accelerator).Assembly.Location))
             .Append(MetadataReference.CreateFromFile(typeof(Res2Net.Gpu.DeviceProgram).Assembly.Location));

@@ -6,7 +6,8 @@
 #   3. PyTorch (timm) on the same GPU and architectures: fp32 with TF32 off, then default TF32 and channels-last bf16.
 # Usage: tools/gpu/device-check.sh [--device cuda|ilgpu-cpu] [--quick]
 #   --device ilgpu-cpu runs step 1-2 on ILGPU's CPU accelerator (how the script is tested on machines without a GPU);
-#   --quick: one model, batch 1 only, one timed run (for that test). Results go to tools/gpu/bundle/results-DATE.txt.
+#   --quick: one model, batch 1 only, one timed run, then one forward kernel by kernel (bench --profile); about 2 minutes
+#   with --device ilgpu-cpu on a 2-core machine (docs/gpu.md). Results go to tools/gpu/bundle/results-DATE.txt.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 device=cuda
@@ -32,20 +33,21 @@ results="$here/bundle/results-$(date -u +%Y%m%dT%H%M%SZ).txt"
 {
   echo "# device check $(date -u +%Y-%m-%dT%H:%M:%SZ), --device $device"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  lscpu | grep -E 'Model name|^CPU\(s\)'
+  lscpu | grep -E 'Model name|^CPU\(s\)|CPU family'
 } | tee "$results"
 
 models=(res2net50-w14-s8_3rdparty_8xb32_in1k res2net50-w26-s8_3rdparty_8xb32_in1k res2net101-w26-s4_3rdparty_8xb32_in1k)
 batches=(1 32 128)
 runs=20
 warmup=2
-if [ "$quick" -eq 1 ]; then models=("${models[0]}"); batches=(1); runs=1; warmup=0; fi
+profile=()
+if [ "$quick" -eq 1 ]; then models=("${models[0]}"); batches=(1); runs=1; warmup=0; profile=(--profile); fi
 
 status=0
 for model in "${models[@]}"; do
   for batch in "${batches[@]}"; do
     # bench checks the device's logits against the CPU's first and refuses to time a disagreement (exit 2).
-    if ! timeout 900 "$cli" bench --model "$model" --device "$device" --batch "$batch" --iterations "$runs" --warmup "$warmup" --threads "$(nproc)" 2>&1 | tee -a "$results"; then
+    if ! timeout 900 "$cli" bench --model "$model" --device "$device" --batch "$batch" --iterations "$runs" --warmup "$warmup" --threads "$(nproc)" "${profile[@]}" 2>&1 | tee -a "$results"; then
       echo "device-check.sh: $model batch $batch failed" | tee -a "$results" >&2
       status=1
     fi
@@ -53,6 +55,8 @@ for model in "${models[@]}"; do
 done
 
 if [ "$device" = cuda ] && [ "$quick" -eq 0 ]; then
+  # Where the GPU's time goes: one batch-32 forward of the smallest model, kernel by kernel.
+  timeout 300 "$cli" bench --model "${models[0]}" --device cuda --batch 32 --iterations 1 --warmup 1 --profile 2>&1 | tee -a "$results" || status=1
   timeout 240 python3 "$here/timm_compare.py" 2>&1 | tee -a "$results" || status=1
 fi
 echo "results: $results"
