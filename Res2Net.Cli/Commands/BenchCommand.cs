@@ -156,7 +156,9 @@ internal static class BenchCommand
     /// Both engines, a forward of each in turn (ours first in even rounds, theirs first in odd ones, so neither always
     /// follows the other), and the ratio taken run by run. A shared or virtual machine's speed drifts by tens of percent
     /// over seconds; timed in two blocks, that drift lands on one engine only, while each pair of neighbouring runs
-    /// sees nearly the same machine.
+    /// sees nearly the same machine. Each run starts after <see cref="PairPause"/>: both engines' threads keep polling for
+    /// work for a while after a forward, and a forward that starts meanwhile shares a core with them (on 2 cores ours
+    /// took 1.5× its time right after ONNX Runtime's, 1.1× after a 100 ms pause; measured 2026-12-01).
     /// </summary>
     private static (List<Row> Rows, Pairing Pairing) TimePaired(string oursName, Action ours, string theirsName, Action theirs, int warmup, int runs)
     {
@@ -167,23 +169,31 @@ internal static class BenchCommand
         }
         var a = new double[runs];
         var b = new double[runs];
+        double After(Action forward)
+        {
+            Thread.Sleep(PairPause);
+            return Milliseconds(forward);
+        }
         for (int i = 0; i < runs; i++)
         {
             if (i % 2 == 0)
             {
-                a[i] = Milliseconds(ours);
-                b[i] = Milliseconds(theirs);
+                a[i] = After(ours);
+                b[i] = After(theirs);
             }
             else
             {
-                b[i] = Milliseconds(theirs);
-                a[i] = Milliseconds(ours);
+                b[i] = After(theirs);
+                a[i] = After(ours);
             }
         }
         var ratios = a.Zip(b, (x, y) => x / y).ToArray();
         return ([Row.Of(oursName, a), Row.Of(theirsName, b)],
             new Pairing(Median(ratios), Quantile(ratios, 0.25), Quantile(ratios, 0.75), runs));
     }
+
+    /// <summary>The rest before each run of a paired comparison, long enough for the other engine's threads to stop polling.</summary>
+    private static readonly TimeSpan PairPause = TimeSpan.FromMilliseconds(100);
 
     private static double Milliseconds(Action forward)
     {
