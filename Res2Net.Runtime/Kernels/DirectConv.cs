@@ -165,9 +165,6 @@ internal static unsafe class DirectConv
 
     /// <summary>Whether a conv of this geometry runs here: the 3×3s and the 7×7 stem (the kernel sizes the tests cover).</summary>
     public static bool Handles(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
-        Fits(kernel, stride, padding, height, width, outHeight, outWidth, second);
-
-    private static bool Fits(int kernel, int stride, int padding, int height, int width, int outHeight, int outWidth, bool second) =>
         kernel is 3 or 7 && padding == kernel / 2 && height >= 1 && width >= 1 &&
         (stride == 1 ? outHeight == height && outWidth == width
             : stride == 2 && !second && outHeight == (height - 1) / 2 + 1 && outWidth == (width - 1) / 2 + 1);
@@ -276,7 +273,7 @@ internal static unsafe class DirectConv
         string kernel = S.Lanes == 16 ? "DirectAvx512" : "DirectAvx2";
         string Refuse(string why) => $"{layer} cannot run on ConvKernels.{kernel}: {why}";
         if (T.OutChannels < 1 || T.InChannels < 1) return Refuse("it needs at least one input and one output channel");
-        if (!Fits(T.Kernel, T.Stride, T.Padding, T.Height, T.Width, T.OutHeight, T.OutWidth, T.Summed))
+        if (!Handles(T.Kernel, T.Stride, T.Padding, T.Height, T.Width, T.OutHeight, T.OutWidth, T.Summed))
         {
             return Refuse("DirectConv runs 3×3 and 7×7 convs with \"same\" padding (kernel / 2) at stride 1 (output the " +
                 "input's size), or at stride 2 (output ⌈size / 2⌉) without a summed input; schedule this layer on a GEMM kernel");

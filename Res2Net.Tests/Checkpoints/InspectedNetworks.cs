@@ -1,9 +1,6 @@
-using System.Reflection;
-using System.Runtime.Loader;
-using Microsoft.CodeAnalysis;
 using Res2Net.Runtime.Networks;
 using Res2Net.Tests.Cli;
-using Res2Net.Tests.Generator;
+using Res2Net.Tests.Forward;
 
 namespace Res2Net.Tests.Checkpoints;
 
@@ -17,8 +14,7 @@ public sealed class InspectedNetworks : IDisposable
     /// <summary>The namespace of the generated classes (so that they do not meet the test project's own).</summary>
     private const string Namespace = "Res2Net.Tests.Inspected";
 
-    private readonly AssemblyLoadContext _context = new("inspected-networks", isCollectible: true);
-    private readonly Func<string, CompiledNetwork> _create;
+    private readonly GeneratedNetworks _networks;
 
     public InspectedNetworks()
     {
@@ -32,23 +28,7 @@ public sealed class InspectedNetworks : IDisposable
             Specs[c.Name] = File.ReadAllText(spec);
             specs.Add((spec, Specs[c.Name]));
         }
-
-        var (result, compilation) = GeneratorRunner.Compile(Namespace, specs.ToArray());
-        var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        if (errors.Count > 0) throw new InvalidOperationException("the generator refused an inspected spec:\n" + string.Join("\n", errors.Take(10)));
-        // Emit reports the compiler's errors itself; asking for them first would bind every method twice (seconds here).
-        using var image = new MemoryStream();
-        var emitted = compilation.Emit(image);
-        if (!emitted.Success)
-        {
-            throw new InvalidOperationException("the inspected specs do not compile:\n" +
-                string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
-        }
-        image.Position = 0;
-        // The generated code's reference to Res2Net.Runtime resolves to the runtime already loaded (the default context).
-        var assembly = _context.LoadFromStream(image);
-        var create = assembly.GetType(Namespace + ".Res2NetModels", throwOnError: true)!.GetMethod("Create", BindingFlags.Public | BindingFlags.Static)!;
-        _create = create.CreateDelegate<Func<string, CompiledNetwork>>();
+        _networks = new GeneratedNetworks(specs.ToArray(), Namespace);
     }
 
     /// <summary>Where the specs were written.</summary>
@@ -58,7 +38,7 @@ public sealed class InspectedNetworks : IDisposable
     public Dictionary<string, string> Specs { get; } = new();
 
     /// <summary>A new, unloaded instance of the network compiled from the spec of case <paramref name="name"/>.</summary>
-    public CompiledNetwork Create(string name) => _create(name);
+    public CompiledNetwork Create(string name) => _networks.CreateByName(name);
 
-    public void Dispose() => _context.Unload();
+    public void Dispose() => _networks.Dispose();
 }

@@ -15,17 +15,26 @@ namespace Res2Net.Tests.Forward;
 /// </summary>
 internal sealed class GeneratedNetworks : IDisposable
 {
-    private const string Namespace = "Res2Net.Tests.Generated";
+    private const string DefaultNamespace = "Res2Net.Tests.Generated";
 
     private readonly AssemblyLoadContext _context = new("generated networks", isCollectible: true);
     private readonly Assembly _assembly;
+    private readonly string _namespace;
 
     /// <param name="specs">The specs' JSON texts, each with its <c>class_name</c>.</param>
     /// <param name="withIlgpu">Compile with ILGPU and Res2Net.Gpu referenced, so that each network also gets its device forward (<see cref="CreateDeviceProgram"/>).</param>
     public GeneratedNetworks(IReadOnlyList<string> specs, bool withIlgpu = false)
+        : this(specs.Select((json, i) => ($"/specs/spec{i}.json", json)).ToArray(), DefaultNamespace, withIlgpu)
     {
-        var files = specs.Select((json, i) => ($"/specs/spec{i}.json", json)).ToArray();
-        var (result, compilation) = withIlgpu ? GeneratorRunner.CompileWithIlgpu(Namespace, files) : GeneratorRunner.Compile(Namespace, files);
+    }
+
+    /// <param name="files">The specs, each as its path (what diagnostics name) and JSON text.</param>
+    /// <param name="ns">The generated classes' namespace, so that they do not meet another compilation's.</param>
+    /// <param name="withIlgpu">As above.</param>
+    public GeneratedNetworks((string Path, string Json)[] files, string ns, bool withIlgpu = false)
+    {
+        _namespace = ns;
+        var (result, compilation) = withIlgpu ? GeneratorRunner.CompileWithIlgpu(ns, files) : GeneratorRunner.Compile(ns, files);
         if (result.Diagnostics.Length > 0)
             throw new InvalidOperationException("the generator refused a spec:\n" + string.Join("\n", result.Diagnostics));
 
@@ -43,14 +52,21 @@ internal sealed class GeneratedNetworks : IDisposable
     /// <summary>A new instance of the generated class <paramref name="className"/>, with no weights yet.</summary>
     public CompiledNetwork Create(string className)
     {
-        var type = _assembly.GetType($"{Namespace}.{className}", throwOnError: true)!;
+        var type = _assembly.GetType($"{_namespace}.{className}", throwOnError: true)!;
         return (CompiledNetwork)Activator.CreateInstance(type)!;
+    }
+
+    /// <summary>A new instance of the network whose spec is named <paramref name="name"/>, through the generated registry (<c>Res2NetModels.Create</c>).</summary>
+    public CompiledNetwork CreateByName(string name)
+    {
+        var create = _assembly.GetType($"{_namespace}.Res2NetModels", throwOnError: true)!.GetMethod("Create", BindingFlags.Public | BindingFlags.Static)!;
+        return (CompiledNetwork)create.Invoke(null, [name])!;
     }
 
     /// <summary>The device forward generated for <paramref name="className"/> (compiled <c>withIlgpu</c> only).</summary>
     public Res2Net.Gpu.DeviceProgram CreateDeviceProgram(string className)
     {
-        var type = _assembly.GetType($"{Namespace}.{className}Gpu", throwOnError: true)!;
+        var type = _assembly.GetType($"{_namespace}.{className}Gpu", throwOnError: true)!;
         return (Res2Net.Gpu.DeviceProgram)Activator.CreateInstance(type)!;
     }
 
