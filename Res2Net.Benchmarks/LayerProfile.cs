@@ -121,6 +121,7 @@ internal static unsafe class LayerProfile
         LayerKind.Conv when l.Fusions.HasFlag(LayerFusions.InputSum) => $"{l.Kernel}×{l.Kernel} conv on sp + spx[i] ({Algorithm(l)})",
         LayerKind.Conv when l.Kernel == 3 && l.Stride == 2 => $"3×3 conv, stride 2 ({Algorithm(l)})",
         LayerKind.Conv when l.Kernel == 3 => $"3×3 conv ({Algorithm(l)})",
+        LayerKind.Conv when l.Fusions.HasFlag(LayerFusions.ShortcutConv) => $"1×1 conv3 + shortcut conv{(l.TailStride > 1 ? $" (stride {l.TailStride})" : "")}",
         LayerKind.Conv when l.Fusions.HasFlag(LayerFusions.Residual) => "1×1 conv3 + identity",
         LayerKind.Conv when l.Stride > 1 => "1×1 conv, stride 2 shortcut (gathered)",
         LayerKind.Conv => "1×1 conv",

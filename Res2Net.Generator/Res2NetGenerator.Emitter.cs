@@ -229,6 +229,12 @@ namespace Res2Net.Generator
                     w.Line($"public static int OutWidth => {x.OutWidth};");
                     w.Line($"public static bool Summed => {Bool(x.Summed)};");
                     w.Line($"public static int TailChannel => {x.TailChannel};");
+                    if (x.TailChannel > 0)
+                    {
+                        w.Line($"public static int TailStride => {x.TailStride};");
+                        w.Line($"public static int TailHeight => {x.TailHeight};");
+                        w.Line($"public static int TailWidth => {x.TailWidth};");
+                    }
                     w.Line($"public static bool Residual => {Bool(x.Residual)};");
                     w.Line($"public static bool Relu => {Bool(x.Relu)};");
                     w.Line($"public static ThreadSplit Split => ThreadSplit.{s.Split};");
@@ -257,11 +263,16 @@ namespace Res2Net.Generator
         /// <summary><c>Conv3x3s1_14x56x56_To14_Sum_Relu</c>: a conv signature as a type name (the device forward's shape structs too).</summary>
         internal static string SignatureName(ConvShape x) =>
             $"Conv{x.Kernel}x{x.Kernel}s{x.Stride}{(x.Padding != x.Kernel / 2 ? $"p{x.Padding}" : "")}_{x.InChannels}x{x.Height}x{x.Width}_To{x.OutChannels}" +
-            (x.Summed ? "_Sum" : "") + (x.TailChannel > 0 ? $"_Tail{x.TailChannel}" : "") + (x.Residual ? "_Res" : "") + (x.Relu ? "_Relu" : "");
+            (x.Summed ? "_Sum" : "") + TailName(x) + (x.Residual ? "_Res" : "") + (x.Relu ? "_Relu" : "");
+
+        /// <summary><c>_Tail78</c> (a last split read in place), <c>_Tail224s2of56x56</c> (a shortcut input read at stride 2).</summary>
+        private static string TailName(ConvShape x) =>
+            x.TailChannel == 0 ? "" : $"_Tail{x.TailChannel}" + (x.TailStride > 1 ? $"s{x.TailStride}of{x.TailHeight}x{x.TailWidth}" : "");
 
         private static string SignatureText(ConvShape x) =>
             $"{x.Kernel}×{x.Kernel} conv, stride {x.Stride}, padding {x.Padding}: [{x.InChannels}, {x.Height}, {x.Width}] → [{x.OutChannels}, {x.OutHeight}, {x.OutWidth}]" +
             (x.Summed ? ", on sp + spx[i]" : "") + (x.TailChannel > 0 ? $", channels {x.TailChannel}+ from the tail" : "") +
+            (x.TailStride > 1 ? $" ([{x.InChannels - x.TailChannel}, {x.TailHeight}, {x.TailWidth}] at stride {x.TailStride})" : "") +
             ", bias" + (x.Residual ? " + residual" : "") + (x.Relu ? " + ReLU" : "");
 
         private static string LayerArguments(CpuLayer layer) => layer switch
@@ -284,12 +295,22 @@ namespace Res2Net.Generator
                 {
                     case FoldedBatchNorm bn: parts.Add(Leaf(bn.Module)); break;
                     case ResidualAdd: parts.Add("identity"); break;
+                    case ShortcutConv sc:
+                        parts.Add($"{Leaf(sc.Conv.Module)}(x)");
+                        parts.AddRange(sc.Conv.Fused.OfType<FoldedBatchNorm>().Select(bn => Leaf(bn.Module)));
+                        break;
                     case FusedRelu: parts.Add("ReLU"); break;
                     case IdentityPool p: parts.Insert(0, $"{Leaf(p.Module)} (AvgPool2d(1), the identity)"); break;
                 }
             }
             string text = string.Join(" + ", parts);
-            if (layer is CpuConv c && c.Shape.TailChannel > 0) text += $"; input channels {c.Shape.TailChannel}+ are the last split, read in place";
+            if (layer is CpuConv c && c.Shape.TailChannel > 0)
+            {
+                text += node.Fused.OfType<ShortcutConv>().SingleOrDefault() is { } shortcut
+                    ? $"; input channels {c.Shape.TailChannel}+ are the block's input x{(c.Shape.TailStride > 1 ? $" at stride {c.Shape.TailStride}" : "")}, " +
+                      $"weighted by {Leaf(shortcut.Conv.Module)}'s packed weights (the shortcut in the same GEMM)"
+                    : $"; input channels {c.Shape.TailChannel}+ are the last split, read in place";
+            }
             return layer switch
             {
                 CpuConv cv => $"{text}; Conv2d({cv.Shape.InChannels}, {cv.Shape.OutChannels}, {cv.Shape.Kernel}×{cv.Shape.Kernel}, stride {cv.Shape.Stride}, padding {cv.Shape.Padding})",

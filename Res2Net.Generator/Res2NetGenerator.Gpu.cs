@@ -67,7 +67,8 @@ namespace Res2Net.Generator
                 {
                     ("OutChannels", s.OutChannels), ("InChannels", s.InChannels), ("Height", s.Height), ("Width", s.Width), ("Kernel", s.Kernel),
                     ("Stride", s.Stride), ("Padding", s.Padding), ("OutHeight", s.OutHeight), ("OutWidth", s.OutWidth), ("Summed", s.Summed),
-                    ("TailChannel", s.TailChannel), ("Residual", s.Residual), ("Relu", s.Relu),
+                    ("TailChannel", s.TailChannel), ("TailStride", s.TailStride), ("TailHeight", s.TailChannel > 0 ? s.TailHeight : s.Height),
+                    ("TailWidth", s.TailChannel > 0 ? s.TailWidth : s.Width), ("Residual", s.Residual), ("Relu", s.Relu),
                 })
                 {
                     w.Line($"public {(value is bool ? "bool" : "int")} {name} => {(value is bool b ? (b ? "true" : "false") : value)};");

@@ -112,8 +112,10 @@ namespace Res2Net.Generator
             var fusions = new List<string>();
             if (node.Fused.OfType<FoldedBatchNorm>().Any()) fusions.Add("LayerFusions.BatchNorm");
             if (node.Fused.OfType<InputSum>().Any()) fusions.Add("LayerFusions.InputSum");
-            if (layer is CpuConv { Shape.TailChannel: > 0 }) fusions.Add("LayerFusions.ConcatTail");
+            bool shortcut = node.Fused.OfType<ShortcutConv>().Any();
+            if (layer is CpuConv { Shape.TailChannel: > 0 } && !shortcut) fusions.Add("LayerFusions.ConcatTail");
             if (node.Fused.OfType<ResidualAdd>().Any()) fusions.Add("LayerFusions.Residual");
+            if (shortcut) fusions.Add("LayerFusions.ShortcutConv");
             if (node.Fused.OfType<FusedRelu>().Any()) fusions.Add("LayerFusions.Relu");
             if (node.Fused.OfType<IdentityPool>().Any()) fusions.Add("LayerFusions.IdentityPool");
             string kind = layer switch
@@ -131,17 +133,24 @@ namespace Res2Net.Generator
             };
             string row = $"new({StringLiteral(node.Module)}, {StringLiteral(Computes(layer))}, LayerKind.{kind}, " +
                          $"{(fusions.Count == 0 ? "LayerFusions.None" : string.Join(" | ", fusions))}, " +
-                         $"new string[] {{ {string.Join(", ", node.Fused.Select(f => StringLiteral(f.Module)))} }}, " +
+                         $"new string[] {{ {string.Join(", ", FusedModules(node).Select(StringLiteral))} }}, " +
                          $"new[] {{ {string.Join(", ", input)} }}, new[] {{ {string.Join(", ", output)} }}, {node.Params}, {node.Flops}, {macs}";
             var a = node.Attributes;
             if (a.Kernel != 0) row += $", Kernel: {a.Kernel}, Stride: {a.Stride}, Padding: {a.Padding}";
             if (layer is CpuConv conv)
             {
                 if (conv.Shape.TailChannel > 0) row += $", TailChannel: {conv.Shape.TailChannel}";
+                if (conv.Shape.TailStride > 1) row += $", TailStride: {conv.Shape.TailStride}";
                 row += $", Avx512: {ScheduleRow(conv.Avx512)}, Avx2: {ScheduleRow(conv.Avx2)}";
             }
             return row + ")";
         }
+
+        /// <summary>The modules a layer absorbed, in the order they run: a folded shortcut's conv and what it absorbed, then its add.</summary>
+        private static IEnumerable<string> FusedModules(Node node) => node.Fused.SelectMany(f => f is ShortcutConv s
+            ? s.Conv.Fused.OfType<IdentityPool>().Select(p => p.Module).Append(s.Conv.Module)
+                .Concat(s.Conv.Fused.Where(g => g is not IdentityPool).Select(g => g.Module)).Append(s.Module)
+            : new[] { f.Module });
 
         private static string ScheduleRow(ConvSchedule s) =>
             $"new({StringLiteral(s.Algorithm == ConvAlgorithm.Direct ? "direct" : "gemm")}, {StringLiteral(s.Description)}, {s.SharedScratchFloats}, {s.ThreadScratchFloats})";
@@ -156,6 +165,13 @@ namespace Res2Net.Generator
                 {
                     case CpuConv c:
                         var bn = c.Node.Fused.OfType<FoldedBatchNorm>().Single();
+                        if (c.Node.Fused.OfType<ShortcutConv>().SingleOrDefault() is { } sc)
+                        {
+                            w.Line($"binder.ConvBatchNormWithShortcut({StringLiteral(c.Node.Attributes.Key!)}, {StringLiteral(bn.Key)}, " +
+                                   $"{StringLiteral(sc.Conv.Attributes.Key!)}, {StringLiteral(sc.Norm.Key)}, outChannels: {c.Shape.OutChannels}, " +
+                                   $"inChannels: {c.Shape.TailChannel}, shortcutInChannels: {c.Shape.InChannels - c.Shape.TailChannel}, weights: {c.WeightOffset}, bias: {c.BiasOffset});");
+                            break;
+                        }
                         w.Line($"binder.ConvBatchNorm({StringLiteral(c.Node.Attributes.Key!)}, {StringLiteral(bn.Key)}, outChannels: {c.Shape.OutChannels}, inChannels: {c.Shape.InChannels}, kernel: {c.Shape.Kernel}, weights: {c.WeightOffset}, bias: {c.BiasOffset});");
                         break;
                     case CpuLinear l:

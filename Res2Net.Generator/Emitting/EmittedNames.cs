@@ -29,7 +29,7 @@ namespace Res2Net.Generator.Emitting
             "s_avx512",
             // Members of the layer types (a class named like one would hide it inside them).
             "OutChannels", "InChannels", "Height", "Width", "Kernel", "Stride", "Padding", "OutHeight", "OutWidth", "Summed",
-            "TailChannel", "Residual", "Relu", "Split", "Tiles", "FiveVectorTiles", "Input", "PackB", "Remainder",
+            "TailChannel", "TailStride", "TailHeight", "TailWidth", "Residual", "Relu", "Split", "Tiles", "FiveVectorTiles", "Input", "PackB", "Remainder",
             // Members a network class inherits from CompiledNetwork and object.
             "Packed", "Arena", "Info", "IsLoaded", "CheckpointSource", "Load", "Forward", "ClassifierWeights", "ReplayLayer",
             "Backend", "AttachBackend", "DetachBackend",

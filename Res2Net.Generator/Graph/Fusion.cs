@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Res2Net.Generator.Graph
 {
     /// <summary>
@@ -14,6 +16,19 @@ namespace Res2Net.Generator.Graph
 
     /// <summary>Epilogue: <c>Value</c> is added to the result (the Bottle2neck's <c>out += identity</c>).</summary>
     internal sealed record ResidualAdd(string Module, int Value) : Fusion(Module);
+
+    /// <summary>
+    /// The Bottle2neck's shortcut conv (<c>downsample</c>: a 1×1 conv at <c>Conv.Attributes.Stride</c> with its own folded
+    /// BatchNorm) computed inside conv3's GEMM, in place of the <see cref="ResidualAdd"/> of its output: the shortcut's
+    /// input is read as more input channels (the node's last input, every <c>Stride</c>-th pixel), its weights are packed
+    /// after conv3's and the two biases summed. <see cref="Module"/> is the residual add's; <see cref="Conv"/> is the
+    /// absorbed downsample conv node, with its own fusions (its BatchNorm, an avg_down identity pool).
+    /// </summary>
+    internal sealed record ShortcutConv(string Module, Node Conv) : Fusion(Module)
+    {
+        /// <summary>The downsample conv's BatchNorm, which the binder folds into the shortcut's columns of the packed weights.</summary>
+        public FoldedBatchNorm Norm => Conv.Fused.OfType<FoldedBatchNorm>().Single();
+    }
 
     /// <summary>Epilogue: ReLU on the result.</summary>
     internal sealed record FusedRelu(string Module) : Fusion(Module);

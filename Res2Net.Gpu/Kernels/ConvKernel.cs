@@ -7,7 +7,7 @@ namespace Res2Net.Gpu.Kernels;
 /// kernel row × kernel column and <c>j</c> over the pixels of every image of the batch (so a narrow 3×3 on a 14-channel
 /// split still has thousands of columns). The receptive-field matrix B is never built: each tile of it is gathered
 /// from the activations straight into shared memory (the hierarchical <c>sp + spx[i]</c> summed and a concat's tail read in
-/// place as it is gathered); the weights come in the packed panel layout the CPU binder writes (BatchNorm folded, four
+/// place as it is gathered, a folded shortcut's input at its stride); the weights come in the packed panel layout the CPU binder writes (BatchNorm folded, four
 /// output channels side by side per input), so a tile of them is a few contiguous runs. Each thread keeps a 4 × 4 block
 /// of outputs in registers; bias, residual and ReLU are applied there before the one store.
 /// </summary>
@@ -80,7 +80,9 @@ public static class ConvKernel
                         int at = iy * s.Width + ix;
                         if (s.TailChannel > 0 && ci >= s.TailChannel)
                         {
-                            v = arena[n * o.ImageFloats + o.Tail + (ci - s.TailChannel) * plane + at];
+                            // A tail is read by a 1×1 unpadded conv (iy, ix are the output pixel), at the shortcut's stride.
+                            int tailAt = iy * s.TailStride * s.TailWidth + ix * s.TailStride;
+                            v = arena[n * o.ImageFloats + o.Tail + (ci - s.TailChannel) * s.TailHeight * s.TailWidth + tailAt];
                         }
                         else
                         {

@@ -23,6 +23,17 @@ public interface IConvShape
     /// <summary>Input channels from here on come from a second buffer (a concat's trailing piece read in place); 0 when none.</summary>
     int TailChannel { get; }
 
+    /// <summary>
+    /// The tail is read every this-many pixels along both axes (a stage block's shortcut input, folded into conv3 at the
+    /// shortcut's stride); 1 for a last split read in place.
+    /// </summary>
+    int TailStride { get; }
+
+    /// <summary>The tail buffer's map (the conv's own input map when <see cref="TailStride"/> is 1).</summary>
+    int TailHeight { get; }
+
+    int TailWidth { get; }
+
     /// <summary>The epilogue adds the Bottle2neck's identity.</summary>
     bool Residual { get; }
 

@@ -27,25 +27,58 @@ public sealed unsafe class WeightBinder
     /// </summary>
     public void ConvBatchNorm(string conv, string norm, int outChannels, int inChannels, int kernel, int weights, int bias)
     {
+        int k = inChannels * kernel * kernel;
+        var packed = Cleared(weights, (long)Rows(outChannels) * k);
+        var b = Cleared(bias, Rows(outChannels));
+        Fold(packed, b, conv, norm, outChannels, k, 0, k);
+    }
+
+    /// <summary>
+    /// Packs conv3 and the stage block's shortcut conv (both 1×1, each with its BatchNorm folded in) as one conv over
+    /// <c>inChannels + shortcutInChannels</c> inputs: conv3's weights first, the shortcut's after them in the same panels,
+    /// and the two biases summed, so that one GEMM over [conv3's input; the shortcut's input] computes
+    /// <c>bn3(conv3(·)) + downsample(x)</c>.
+    /// </summary>
+    public void ConvBatchNormWithShortcut(string conv, string norm, string shortcutConv, string shortcutNorm, int outChannels, int inChannels,
+        int shortcutInChannels, int weights, int bias)
+    {
+        int k = inChannels + shortcutInChannels;
+        var packed = Cleared(weights, (long)Rows(outChannels) * k);
+        var b = Cleared(bias, Rows(outChannels));
+        Fold(packed, b, conv, norm, outChannels, k, 0, inChannels);
+        Fold(packed, b, shortcutConv, shortcutNorm, outChannels, k, inChannels, shortcutInChannels);
+    }
+
+    /// <summary>Output channels rounded up to whole panels, as the packed weights and bias are laid out.</summary>
+    private static int Rows(int outChannels) => (outChannels + Gemm.RowBlock - 1) / Gemm.RowBlock * Gemm.RowBlock;
+
+    private Span<float> Cleared(int offset, long count)
+    {
+        var region = Region(offset, count);
+        region.Clear();
+        return region;
+    }
+
+    /// <summary>
+    /// <c>{conv}.weight</c>'s <paramref name="inputs"/> inputs per output channel, scaled by <c>{norm}</c>, into inputs
+    /// [<paramref name="first"/>, first + inputs) of panels <paramref name="k"/> inputs deep; the BatchNorm's shift is
+    /// added to the bias.
+    /// </summary>
+    private void Fold(Span<float> packed, Span<float> bias, string conv, string norm, int outChannels, int k, int first, int inputs)
+    {
         var w = _tensors[conv + ".weight"].Data;
         var gamma = _tensors[norm + ".weight"].Data;
         var beta = _tensors[norm + ".bias"].Data;
         var mean = _tensors[norm + ".running_mean"].Data;
         var variance = _tensors[norm + ".running_var"].Data;
-
-        int k = inChannels * kernel * kernel;
-        int rows = (outChannels + Gemm.RowBlock - 1) / Gemm.RowBlock * Gemm.RowBlock;
-        var packed = Region(weights, (long)rows * k);
-        var b = Region(bias, rows);
-        packed.Clear();
-        b.Clear();
         for (int co = 0; co < outChannels; co++)
         {
-            (double scale, b[co]) = BatchNormFold.Channel(gamma, beta, mean, variance, co);
+            (double scale, float shift) = BatchNormFold.Channel(gamma, beta, mean, variance, co);
+            bias[co] += shift;
             int panel = co / Gemm.RowBlock, row = co % Gemm.RowBlock;
-            var dst = packed.Slice(panel * Gemm.RowBlock * k);
-            var src = w.AsSpan(co * k, k);
-            for (int i = 0; i < k; i++) dst[i * Gemm.RowBlock + row] = (float)(src[i] * scale);
+            var dst = packed.Slice(panel * Gemm.RowBlock * k + first * Gemm.RowBlock);
+            var src = w.AsSpan(co * inputs, inputs);
+            for (int i = 0; i < inputs; i++) dst[i * Gemm.RowBlock + row] = (float)(src[i] * scale);
         }
     }
 

@@ -78,6 +78,10 @@ public static unsafe class Gemm
         public Gather.Job* Gather;
 
         public int M, N, K, TailRow;
+
+        /// <summary>The tail's map and the stride it is read at (a folded shortcut's input); 1 and the output's map otherwise.</summary>
+        public int TailStride, TailWidth, TailPlane;
+
         public bool Relu, PackB;
         public ThreadSplit Split;
         public GemmInput Input;
@@ -103,6 +107,14 @@ public static unsafe class Gemm
         /// <summary>The first row of B read from <see cref="Args.Tail"/>; <see cref="int.MaxValue"/> when there is none.</summary>
         static abstract int TailRow(ref Args g);
 
+        /// <summary>The tail is read every this-many pixels along both axes (1: in place, as the output pixels lie).</summary>
+        static abstract int TailStride(ref Args g);
+
+        /// <summary>The tail buffer's row length and channel plane (floats).</summary>
+        static abstract int TailWidth(ref Args g);
+
+        static abstract int TailPlane(ref Args g);
+
         static abstract bool Residual(ref Args g);
         static abstract bool Relu(ref Args g);
         static abstract ThreadSplit Split(ref Args g);
@@ -121,6 +133,12 @@ public static unsafe class Gemm
         public static int K(ref Args g) => T.InChannels * T.Kernel * T.Kernel;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int TailRow(ref Args g) => T.TailChannel > 0 ? T.TailChannel : int.MaxValue;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailStride(ref Args g) => T.TailStride;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailWidth(ref Args g) => T.TailWidth == 0 ? T.Width : T.TailWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailPlane(ref Args g) => (T.TailHeight == 0 ? T.Height : T.TailHeight) * (T.TailWidth == 0 ? T.Width : T.TailWidth);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Residual(ref Args g) => T.Residual;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -146,6 +164,12 @@ public static unsafe class Gemm
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int TailRow(ref Args g) => g.TailRow;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailStride(ref Args g) => g.TailStride;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailWidth(ref Args g) => g.TailWidth;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int TailPlane(ref Args g) => g.TailPlane;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Residual(ref Args g) => g.Residual != null;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Relu(ref Args g) => g.Relu;
@@ -166,12 +190,21 @@ public static unsafe class Gemm
     /// not specialize run; it then runs the very code the specialized kernels do, so both give the same bits.
     /// <paramref name="second"/>, if not null, is added to <paramref name="source"/> element-wise (the hierarchical
     /// add); <paramref name="tail"/>, if not null, supplies input channels from <paramref name="tailChannel"/> on (a
-    /// 1×1 conv over a concat of two buffers).
+    /// 1×1 conv over a concat of two buffers), read every <paramref name="tailStride"/>-th pixel of its
+    /// <paramref name="tailHeight"/> × <paramref name="tailWidth"/> map (a stage block's shortcut conv folded into
+    /// conv3; 0 means the conv's own map).
     /// </summary>
     public static void Conv(float* weights, float* bias, float* source, float* second, float* tail, int tailChannel,
         float* destination, float* residual, bool relu, int outChannels, int inChannels, int height, int width,
-        int kernel, int stride, int padding, int outHeight, int outWidth)
+        int kernel, int stride, int padding, int outHeight, int outWidth, int tailStride = 1, int tailHeight = 0, int tailWidth = 0)
     {
+        if (tailStride < 1) throw new ArgumentOutOfRangeException(nameof(tailStride), tailStride, "at least 1");
+        if (tailHeight == 0) tailHeight = height;
+        if (tailWidth == 0) tailWidth = width;
+        if (tail != null && ((tailHeight - 1) / tailStride + 1 != outHeight || (tailWidth - 1) / tailStride + 1 != outWidth))
+        {
+            throw new ArgumentException($"a {tailHeight}×{tailWidth} tail read at stride {tailStride} is not the {outHeight}×{outWidth} output", nameof(tail));
+        }
         if (tail == null && residual == null && DirectConv.Handles(kernel, stride, padding, height, width, outHeight, outWidth, second != null))
         {
             DirectConv.Conv(weights, bias, source, second, destination, relu, outChannels, inChannels, height, width, kernel, stride, outHeight, outWidth);
@@ -184,6 +217,7 @@ public static unsafe class Gemm
         {
             A = weights, Bias = bias, C = destination, Residual = residual, Relu = relu,
             Source = source, Tail = tail, TailRow = tail == null ? int.MaxValue : tailChannel,
+            TailStride = tailStride, TailWidth = tailWidth, TailPlane = tailHeight * tailWidth,
             M = outChannels, N = outHeight * outWidth, K = inChannels * kernel * kernel,
         };
         var job = inPlace ? default : Gather.Describe(source, second, inChannels, height, width, kernel, stride, padding, outHeight, outWidth, null);
@@ -321,6 +355,18 @@ public static unsafe class Gemm
         {
             return Refuse($"TailChannel {T.TailChannel}: a concat tail is joined while B is packed, so it needs Input InPlace, " +
                 $"PackB and a tail channel from 1 to {T.InChannels - 1}");
+        }
+        int tailHeight = T.TailHeight == 0 ? T.Height : T.TailHeight, tailWidth = T.TailWidth == 0 ? T.Width : T.TailWidth;
+        if (T.TailStride < 1 || tailHeight < 1 || tailWidth < 1 || (T.TailChannel == 0 && (T.TailStride != 1 || T.TailHeight != 0 || T.TailWidth != 0)))
+        {
+            return Refuse($"TailStride {T.TailStride}, TailHeight {T.TailHeight}, TailWidth {T.TailWidth}: a tail's stride and map must be at " +
+                "least 1 (0 for the map means the conv's own), and a layer without a tail keeps the defaults 1, 0, 0");
+        }
+        if (T.TailChannel > 0 && ((tailHeight - 1) / T.TailStride + 1 != T.OutHeight || (tailWidth - 1) / T.TailStride + 1 != T.OutWidth ||
+            (long)(T.InChannels - T.TailChannel) * tailHeight * tailWidth > Array.MaxLength))
+        {
+            return Refuse($"a {tailHeight}×{tailWidth} tail read at stride {T.TailStride} gives " +
+                $"{(tailHeight - 1) / T.TailStride + 1}×{(tailWidth - 1) / T.TailStride + 1} pixels, not the {T.OutHeight}×{T.OutWidth} output");
         }
         if (T.Input == GemmInput.GatheredPerThread && T.Split == ThreadSplit.WeightPanels)
         {
@@ -481,17 +527,42 @@ public static unsafe class Gemm
     /// <summary>
     /// Copies rows [k0, k1) × columns [col, col + width) of B into <paramref name="packed"/> (row length
     /// <paramref name="stride"/>, unused lanes zero so they never hold a NaN or a denormal): the micro-kernel
-    /// then reads B at unit stride from L1, whatever the row length of the activations (no TLB miss per row).
+    /// then reads B at unit stride from L1, whatever the row length of the activations (no TLB miss per row). A tail
+    /// read at a stride (a folded shortcut's input) is gathered here, from offsets worked out once per call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack<L>(ref Args g, float* packed, int stride, int k0, int k1, int col, int width) where L : struct, ILayer
     {
-        int n = L.N(ref g), tailRow = L.TailRow(ref g);
+        int n = L.N(ref g), tailRow = L.TailRow(ref g), tailStride = L.TailStride(ref g);
+        int* at = stackalloc int[tailStride > 1 ? MaxTile : 1];
+        if (tailStride > 1 && k1 > tailRow)
+        {
+            // Output pixel j = (y, x) reads the tail at (y·s, x·s).
+            int tailWidth = L.TailWidth(ref g), outWidth = (tailWidth - 1) / tailStride + 1;
+            int y = col / outWidth, x = col - y * outWidth;
+            for (int i = 0; i < width; i++)
+            {
+                at[i] = (y * tailWidth + x) * tailStride;
+                if (++x == outWidth)
+                {
+                    x = 0;
+                    y++;
+                }
+            }
+        }
         for (int k = k0; k < k1; k++)
         {
             float* dst = packed + (long)(k - k0) * stride;
-            float* src = k < tailRow ? g.Source + (long)k * n : g.Tail + (long)(k - tailRow) * n;
-            Unsafe.CopyBlockUnaligned(dst, src + col, (uint)width * sizeof(float));
+            if (k >= tailRow && tailStride > 1)
+            {
+                float* src = g.Tail + (long)(k - tailRow) * L.TailPlane(ref g);
+                for (int i = 0; i < width; i++) dst[i] = src[at[i]];
+            }
+            else
+            {
+                float* src = k < tailRow ? g.Source + (long)k * n : g.Tail + (long)(k - tailRow) * n;
+                Unsafe.CopyBlockUnaligned(dst, src + col, (uint)width * sizeof(float));
+            }
             for (int i = width; i < stride; i++) dst[i] = 0f;
         }
     }

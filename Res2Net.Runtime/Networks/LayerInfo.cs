@@ -22,6 +22,7 @@ public sealed record LayerInfo(
     int Stride = 0,
     int Padding = 0,
     int TailChannel = 0,
+    int TailStride = 1,
     LayerSchedule? Avx512 = null,
     LayerSchedule? Avx2 = null)
 {
@@ -68,6 +69,12 @@ public enum LayerFusions
 
     /// <summary>avg_down's <c>AvgPool2d(1, 1)</c> at stride 1, which is the identity.</summary>
     IdentityPool = 32,
+
+    /// <summary>
+    /// A stage block's shortcut (<c>downsample</c>: 1×1 conv and BatchNorm) and the residual add, in conv3's GEMM: the
+    /// block's input is read as channels from <see cref="LayerInfo.TailChannel"/> on, at <see cref="LayerInfo.TailStride"/>.
+    /// </summary>
+    ShortcutConv = 64,
 }
 
 /// <summary>

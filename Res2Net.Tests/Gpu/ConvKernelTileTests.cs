@@ -14,7 +14,7 @@ namespace Res2Net.Tests.Gpu;
 /// cooperative loads of the shared tiles, each thread's rows and columns, the barriers between loading and reading —
 /// is checked in CI as CUDA runs it. The shapes have edges no tile divides: output channels past the last full panel,
 /// columns past the last tile and across two images, a depth not a multiple of the step, a concat's tail read in place,
-/// and the hierarchical sum, residual and ReLU.
+/// a shortcut's input read at stride 2, and the hierarchical sum, residual and ReLU.
 /// </summary>
 public class ConvKernelTileTests
 {
@@ -46,6 +46,9 @@ public class ConvKernelTileTests
         public readonly int OutWidth => 9;
         public readonly bool Summed => true;
         public readonly int TailChannel => 0;
+        public readonly int TailStride => 1;
+        public readonly int TailHeight => 9;
+        public readonly int TailWidth => 9;
         public readonly bool Residual => true;
         public readonly bool Relu => true;
     }
@@ -64,8 +67,35 @@ public class ConvKernelTileTests
         public readonly int OutWidth => 5;
         public readonly bool Summed => false;
         public readonly int TailChannel => 9;
+        public readonly int TailStride => 1;
+        public readonly int TailHeight => 11;
+        public readonly int TailWidth => 10;
         public readonly bool Residual => false;
         public readonly bool Relu => false;
+    }
+
+    /// <summary>
+    /// conv3 with a stage block's shortcut conv folded in: a 1×1 whose last input channels are the block's input, a 9×8
+    /// map read at stride 2 (odd and even sizes, as PyTorch's 1×1 stride-2 conv takes pixels 0, 2, … of each).
+    /// </summary>
+    private struct ShortcutTail1x1 : IConvShape
+    {
+        public readonly int OutChannels => 10;
+        public readonly int InChannels => 7;
+        public readonly int Height => 5;
+        public readonly int Width => 4;
+        public readonly int Kernel => 1;
+        public readonly int Stride => 1;
+        public readonly int Padding => 0;
+        public readonly int OutHeight => 5;
+        public readonly int OutWidth => 4;
+        public readonly bool Summed => false;
+        public readonly int TailChannel => 4;
+        public readonly int TailStride => 2;
+        public readonly int TailHeight => 9;
+        public readonly int TailWidth => 8;
+        public readonly bool Residual => false;
+        public readonly bool Relu => true;
     }
 
     [Fact]
@@ -82,6 +112,14 @@ public class ConvKernelTileTests
         Check<StridedTail3x3, CpuTile>();
         Check<StridedTail3x3, SixteenSquare>();
         Check<StridedTail3x3, SixteenWide>();
+    }
+
+    [Fact]
+    public void ConvWithAShortcutTailAtStrideTwoGivesTheDirectConvolutionUnderEveryTile()
+    {
+        Check<ShortcutTail1x1, CpuTile>();
+        Check<ShortcutTail1x1, SixteenSquare>();
+        Check<ShortcutTail1x1, SixteenWide>();
     }
 
     /// <summary>
@@ -169,7 +207,7 @@ public class ConvKernelTileTests
                                     if (iy < 0 || iy >= s.Height || ix < 0 || ix >= s.Width) continue;
                                     int at = iy * s.Width + ix;
                                     double v = s.TailChannel > 0 && ci >= s.TailChannel
-                                        ? arena[image + o.Tail + (ci - s.TailChannel) * plane + at]
+                                        ? arena[image + o.Tail + (ci - s.TailChannel) * s.TailHeight * s.TailWidth + iy * s.TailStride * s.TailWidth + ix * s.TailStride]
                                         : arena[image + o.Source + ci * plane + at] + (s.Summed ? arena[image + o.Second + ci * plane + at] : 0.0);
                                     int k = (ci * s.Kernel + ky) * s.Kernel + kx;
                                     sum += weights[o.Weights + (co >> 2) * 4 * depth + 4 * k + (co & 3)] * v;

@@ -28,7 +28,7 @@ internal static class ConvBound
             return max;
         }
         double input = MaxAbs(source, shape.SourceChannels * plane);
-        return tail == null ? input : Math.Max(input, MaxAbs(tail, (shape.In - shape.SourceChannels) * plane));
+        return tail == null ? input : Math.Max(input, MaxAbs(tail, (shape.In - shape.SourceChannels) * shape.TailRows * shape.TailColumns));
     }
 
     public static double MaxAbs(float[] buffer, int count)

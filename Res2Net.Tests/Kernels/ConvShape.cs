@@ -9,8 +9,19 @@ namespace Res2Net.Tests.Kernels;
 /// (Res2Net's <c>sp + spx[i]</c>); then bias, the residual when there is one, and ReLU.
 /// </summary>
 internal sealed record ConvShape(int In, int Height, int Width, int Out, int Kernel, int Stride, int Padding,
-    int TailChannel = 0, bool Summed = false, bool Residual = false, bool Relu = false)
+    int TailChannel = 0, bool Summed = false, bool Residual = false, bool Relu = false, int TailStride = 1, int TailHeight = 0, int TailWidth = 0)
 {
+    /// <summary>
+    /// The tail's map: the conv's own (0 in <see cref="TailHeight"/>), or a larger one read every <see cref="TailStride"/>-th
+    /// pixel (a stage block's shortcut input, the shortcut conv folded into conv3).
+    /// </summary>
+    public int TailRows => TailHeight == 0 ? Height : TailHeight;
+
+    public int TailColumns => TailWidth == 0 ? Width : TailWidth;
+
+    /// <summary>Where output pixel (y, x) reads the tail: (y·s, x·s) of its map.</summary>
+    public int TailPixel(int y, int x) => y * TailStride * TailColumns + x * TailStride;
+
     /// <summary>PyTorch's conv2d output size.</summary>
     public int OutHeight => (Height + 2 * Padding - Kernel) / Stride + 1;
 
@@ -54,5 +65,5 @@ internal sealed record ConvShape(int In, int Height, int Width, int Out, int Ker
 
     public override string ToString() =>
         $"{Kernel}×{Kernel} s{Stride} p{Padding}, {In}×{Height}×{Width} → {Out}×{OutHeight}×{OutWidth}" +
-        $"{(Summed ? ", summed" : "")}{(TailChannel > 0 ? $", tail from {TailChannel}" : "")}{(Residual ? ", residual" : "")}{(Relu ? ", relu" : "")}";
+        $"{(Summed ? ", summed" : "")}{(TailChannel > 0 ? $", tail from {TailChannel}" : "")}{(TailStride > 1 ? $" ({TailRows}×{TailColumns} at stride {TailStride})" : "")}{(Residual ? ", residual" : "")}{(Relu ? ", relu" : "")}";
 }

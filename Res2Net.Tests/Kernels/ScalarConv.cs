@@ -11,7 +11,7 @@ internal static class ScalarConv
     /// <param name="weight">PyTorch's layout, [out, in, k, k].</param>
     /// <param name="source">[<see cref="ConvShape.SourceChannels"/>, height, width].</param>
     /// <param name="second">[in, height, width] when the shape is summed.</param>
-    /// <param name="tail">[in − tail channel, height, width] when the shape has a tail.</param>
+    /// <param name="tail">[in − tail channel, tail height, tail width] when the shape has a tail, read at the tail's stride.</param>
     /// <param name="residual">[out, out height, out width] when the shape has one.</param>
     public static double[] Run(ConvShape s, float[] weight, float[] bias, float[] source, float[]? second, float[]? tail, float[]? residual)
     {
@@ -34,7 +34,10 @@ internal static class ScalarConv
                             {
                                 int ix = ox * s.Stride - s.Padding + kx;
                                 if (ix < 0 || ix >= s.Width) continue;
-                                sum += (double)weight[((co * s.In + ci) * k + ky) * k + kx] * Input(ci, iy * s.Width + ix);
+                                float x = ci < s.SourceChannels || tail == null
+                                    ? Input(ci, iy * s.Width + ix)
+                                    : tail[(ci - s.SourceChannels) * s.TailRows * s.TailColumns + s.TailPixel(iy, ix)];
+                                sum += (double)weight[((co * s.In + ci) * k + ky) * k + kx] * x;
                             }
                         }
                     }
@@ -50,7 +53,7 @@ internal static class ScalarConv
         float Input(int channel, int pixel)
         {
             if (second != null) return source[channel * plane + pixel] + second[channel * plane + pixel];
-            return channel < s.SourceChannels ? source[channel * plane + pixel] : tail![(channel - s.SourceChannels) * plane + pixel];
+            return source[channel * plane + pixel];
         }
     }
 }

@@ -13,7 +13,7 @@ namespace Res2Net.Tests.Kernels;
 /// The specialized conv kernels (<see cref="ConvKernels"/>), one copy per layer type with its shape and schedule as
 /// constants, against the fallback <see cref="Gemm.Conv"/> on the same operands (the same bits: every schedule sums each
 /// output's products in the same order, see <see cref="Gemm"/>) and against <see cref="ScalarConv"/> within
-/// <see cref="ConvBound"/>. The layers are <see cref="TestLayer{TIn, THeight, TWidth, TOut, TKernel, TStride, TPadding, TOutHeight, TOutWidth, TTail, TFlags, TTiles, TFive}"/>
+/// <see cref="ConvBound"/>. The layers are <see cref="TestLayer{TIn, THeight, TWidth, TOut, TKernel, TStride, TPadding, TOutHeight, TOutWidth, TTail, TFlags, TTiles, TFive, TTailStride, TTailHeight, TTailWidth}"/>
 /// types made from each case's numbers: named cases for each algorithm, fusion and remainder, schedules the fallback
 /// never picks, and layers drawn at random with a random valid schedule. Layers that split run on 1 and 2 threads.
 /// Inputs end in poisoned slack and destinations start poisoned (<see cref="Slack"/>), so a lane read past a buffer or
@@ -110,6 +110,16 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         // K = 300: three depth slices, partial sums stored and resumed; 64 pixels, one whole tile on AVX-512.
         Gemm("1x1 8x8, K 300", new(300, 8, 8, 10, 1, 1, 0, Relu: true),
             new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.None, GemmRemainder.NarrowTile);
+        // conv3 with a stage block's shortcut conv folded in: the tail is the block's input, read at stride 2 from maps of odd
+        // and even sizes (layer2–4's 56→28, 28→14, 14→7 have K over a depth slice and both thread splits), and at stride 1.
+        Gemm("1x1 shortcut tail s2 of 15x14, K 300, pixel tiles", new(300, 8, 7, 20, 1, 1, 0, TailChannel: 130, Relu: true, TailStride: 2, TailHeight: 15, TailWidth: 14),
+            new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.NarrowTile, GemmRemainder.Vectors);
+        Gemm("1x1 shortcut tail s2 of 14x14 to 7x7, panels", new(72, 7, 7, 40, 1, 1, 0, TailChannel: 40, Relu: true, TailStride: 2, TailHeight: 14, TailWidth: 14),
+            new(ThreadSplit.WeightPanels, GemmInput.InPlace, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.Vectors);
+        Gemm("1x1 shortcut tail s2 of 29x31, 3 channels", new(9, 15, 16, 13, 1, 1, 0, TailChannel: 6, Relu: true, TailStride: 2, TailHeight: 29, TailWidth: 31),
+            new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.Vectors, GemmRemainder.None);
+        Gemm("1x1 shortcut tail s1 17x9 (layer1)", new(40, 17, 9, 32, 1, 1, 0, TailChannel: 28, Relu: true, TailStride: 1),
+            new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.Vectors, GemmRemainder.Vectors);
         // What the fallback never picks: single vectors instead of the fifth, a narrow tile instead of the pixel, no packing over 12 panels.
         Gemm("1x1 14x14 single vectors, not the fifth", new(32, 14, 14, 24, 1, 1, 0, Residual: true),
             new(ThreadSplit.PixelTiles, GemmInput.InPlace), GemmRemainder.Vectors, GemmRemainder.NarrowTile);
@@ -129,7 +139,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Layers drawn at random (shapes from 1×1 maps to 30×30, 1 to 24 channels, every fusion) with a schedule drawn from
+    /// Layers drawn at random (shapes from 1×1 maps to 30×30, 1 to 24 channels, every fusion, tails at stride 1 and 2) with a schedule drawn from
     /// those the kernel must run exactly, on 1 or 2 threads.
     /// </summary>
     [Theory]
@@ -176,6 +186,8 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         ["gemm per-thread gather by weight panels"] = (Kernel.GemmAvx2, new(4, 7, 7, 4, 3, 1, 1), new(ThreadSplit.WeightPanels, GemmInput.GatheredPerThread, Remainder: GemmRemainder.Vectors), "it needs Gathered"),
         ["gemm tail unpacked"] = (Kernel.GemmAvx2, new(8, 7, 7, 4, 1, 1, 0, TailChannel: 3), new(ThreadSplit.Single, GemmInput.InPlace, Remainder: GemmRemainder.Vectors), "TailChannel 3"),
         ["gemm tail gathered"] = (Kernel.GemmAvx2, new(8, 7, 7, 4, 1, 1, 0, TailChannel: 3), new(ThreadSplit.Single, GemmInput.Gathered, PackB: true, Remainder: GemmRemainder.Vectors), "TailChannel 3"),
+        ["gemm shortcut tail of the wrong size"] = (Kernel.GemmAvx2, new(8, 7, 7, 4, 1, 1, 0, TailChannel: 3, TailStride: 2, TailHeight: 15, TailWidth: 14), new(ThreadSplit.Single, GemmInput.InPlace, PackB: true, Remainder: GemmRemainder.Vectors), "a 15×14 tail read at stride 2 gives 8×7 pixels, not the 7×7 output"),
+        ["gemm tail stride without a tail"] = (Kernel.GemmAvx2, new(8, 7, 7, 4, 1, 1, 0, TailStride: 2, TailHeight: 14, TailWidth: 14), new(ThreadSplit.Single, GemmInput.InPlace, Remainder: GemmRemainder.Vectors), "a layer without a tail keeps the defaults"),
         ["gemm tail past the channels"] = (Kernel.GemmAvx2, new(8, 7, 7, 4, 1, 1, 0, TailChannel: 8), new(ThreadSplit.Single, GemmInput.InPlace, PackB: true, Remainder: GemmRemainder.Vectors), "TailChannel 8"),
     };
 
@@ -241,7 +253,11 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         bool inPlace = k == 1 && stride == 1 && padding == 0 && random.Next(3) > 0;
         bool summed = !inPlace && random.Next(2) == 0;
         int tail = inPlace && inChannels > 1 && random.Next(2) == 0 ? random.Next(1, inChannels) : 0;
-        var shape = new ConvShape(inChannels, height, width, random.Next(1, 25), k, stride, padding, tail, summed, random.Next(2) == 0, random.Next(2) == 0);
+        // Half the tails are a folded shortcut's input: a map of 2·size − 1 or 2·size read at stride 2.
+        int tailStride = tail > 0 && random.Next(2) == 0 ? 2 : 1;
+        int tailHeight = tailStride > 1 ? 2 * height - random.Next(2) : 0, tailWidth = tailStride > 1 ? 2 * width - random.Next(2) : 0;
+        var shape = new ConvShape(inChannels, height, width, random.Next(1, 25), k, stride, padding, tail, summed, random.Next(2) == 0, random.Next(2) == 0,
+            tailStride, tailHeight, tailWidth);
         var split = (ThreadSplit)random.Next(3);
         var input = inPlace ? GemmInput.InPlace : split != ThreadSplit.WeightPanels && random.Next(2) == 0 ? GemmInput.GatheredPerThread : GemmInput.Gathered;
         // The remainders the kernel must run exactly (Gemm.Refusal): any that covers the pixels.
@@ -327,14 +343,14 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
                 Values(s.Out * s.Depth, 1 / Math.Sqrt(s.Depth)), Values(s.Out, 0.5),
                 Slack.Padded(Values(s.SourceChannels * plane, 1)),
                 s.Summed ? Slack.Padded(Values(s.In * plane, 1)) : null,
-                s.TailChannel > 0 ? Slack.Padded(Values((s.In - s.TailChannel) * plane, 1)) : null,
+                s.TailChannel > 0 ? Slack.Padded(Values((s.In - s.TailChannel) * s.TailRows * s.TailColumns, 1)) : null,
                 s.Residual ? Slack.Padded(Values(s.Out * s.Pixels, 1)) : null);
         }
     }
 
     private static float[] RunFallback(ConvShape s, Operands data, string what) => Guarded(s, data, what, (in ConvOperands io) =>
         Gemm.Conv(io.Weights, io.Bias, io.Source, io.Second, io.Tail, s.TailChannel, io.Destination, io.Residual, s.Relu, s.Out, s.In,
-            s.Height, s.Width, s.Kernel, s.Stride, s.Padding, s.OutHeight, s.OutWidth));
+            s.Height, s.Width, s.Kernel, s.Stride, s.Padding, s.OutHeight, s.OutWidth, s.TailStride, s.TailHeight, s.TailWidth));
 
     private static float[] Run(Kernel kernel, Type layer, ConvShape s, Operands data, string what, bool publicEntry = false)
     {

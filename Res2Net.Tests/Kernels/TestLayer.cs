@@ -37,12 +37,14 @@ internal readonly struct TwicePlusOne<A> : IConstant where A : struct, IConstant
 /// Bit 0 Summed, 1 Residual, 2 Relu, 3 PackB; bits 4–5 <see cref="ThreadSplit"/>, 6–7 <see cref="GemmInput"/>,
 /// 8–10 <see cref="GemmRemainder"/> (<see cref="TestLayers.Flags"/>).
 /// </typeparam>
-internal readonly struct TestLayer<TIn, THeight, TWidth, TOut, TKernel, TStride, TPadding, TOutHeight, TOutWidth, TTail, TFlags, TTiles, TFive>
+internal readonly struct TestLayer<TIn, THeight, TWidth, TOut, TKernel, TStride, TPadding, TOutHeight, TOutWidth, TTail, TFlags, TTiles, TFive,
+    TTailStride, TTailHeight, TTailWidth>
     : IGemmConvLayer, IDirectConvLayer
     where TIn : struct, IConstant where THeight : struct, IConstant where TWidth : struct, IConstant
     where TOut : struct, IConstant where TKernel : struct, IConstant where TStride : struct, IConstant
     where TPadding : struct, IConstant where TOutHeight : struct, IConstant where TOutWidth : struct, IConstant
     where TTail : struct, IConstant where TFlags : struct, IConstant where TTiles : struct, IConstant where TFive : struct, IConstant
+    where TTailStride : struct, IConstant where TTailHeight : struct, IConstant where TTailWidth : struct, IConstant
 {
     public static int OutChannels => TOut.Value;
     public static int InChannels => TIn.Value;
@@ -54,6 +56,9 @@ internal readonly struct TestLayer<TIn, THeight, TWidth, TOut, TKernel, TStride,
     public static int OutHeight => TOutHeight.Value;
     public static int OutWidth => TOutWidth.Value;
     public static int TailChannel => TTail.Value;
+    public static int TailStride => TTailStride.Value;
+    public static int TailHeight => TTailHeight.Value;
+    public static int TailWidth => TTailWidth.Value;
     public static bool Summed => (TFlags.Value & 1) != 0;
     public static bool Residual => (TFlags.Value & 2) != 0;
     public static bool Relu => (TFlags.Value & 4) != 0;
@@ -75,17 +80,17 @@ internal sealed record Schedule(ThreadSplit Split, GemmInput Input = GemmInput.I
 internal static class TestLayers
 {
     /// <summary>
-    /// The <see cref="TestLayer{TIn, THeight, TWidth, TOut, TKernel, TStride, TPadding, TOutHeight, TOutWidth, TTail, TFlags, TTiles, TFive}"/>
+    /// The <see cref="TestLayer{TIn, THeight, TWidth, TOut, TKernel, TStride, TPadding, TOutHeight, TOutWidth, TTail, TFlags, TTiles, TFive, TTailStride, TTailHeight, TTailWidth}"/>
     /// of a shape and schedule; <paramref name="outHeight"/> and <paramref name="outWidth"/> override the shape's
     /// (to make a layer that lies about its output).
     /// </summary>
     public static Type TypeOf(ConvShape shape, Schedule schedule, int? outHeight = null, int? outWidth = null) =>
-        typeof(TestLayer<,,,,,,,,,,,,>).MakeGenericType(
+        typeof(TestLayer<,,,,,,,,,,,,,,,>).MakeGenericType(
             [.. new[]
             {
                 shape.In, shape.Height, shape.Width, shape.Out, shape.Kernel, shape.Stride, shape.Padding,
                 outHeight ?? shape.OutHeight, outWidth ?? shape.OutWidth, shape.TailChannel, Flags(shape, schedule),
-                schedule.Tiles, schedule.FiveVectorTiles,
+                schedule.Tiles, schedule.FiveVectorTiles, shape.TailStride, shape.TailHeight, shape.TailWidth,
             }.Select(Constant)]);
 
     public static int Flags(ConvShape shape, Schedule schedule) =>

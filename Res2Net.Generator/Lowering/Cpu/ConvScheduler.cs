@@ -99,12 +99,14 @@ namespace Res2Net.Generator.Lowering.Cpu
             var parts = new List<string> { $"GEMM {RowBlock}×{isa.Tile} ({isa.TileVectors} vectors of {isa.Lanes})" };
             parts.Add(input switch
             {
-                GemmInput.InPlace => c.TailChannel > 0 ? $"B in place from two buffers (channels {c.TailChannel}+ from the tail)" : "B in place",
+                GemmInput.InPlace => c.TailChannel > 0
+                    ? $"B in place from two buffers (channels {c.TailChannel}+ from the tail{(c.TailStride > 1 ? $" at stride {c.TailStride}" : "")})"
+                    : "B in place",
                 GemmInput.Gathered => $"B gathered ({c.Kernel}×{c.Kernel} s{c.Stride}{(c.Summed ? ", sp + spx[i]" : "")}) before the split",
                 _ => $"B gathered ({c.Kernel}×{c.Kernel} s{c.Stride}{(c.Summed ? ", sp + spx[i]" : "")}) by each thread for its pixels",
             });
             if (pack) parts.Add("packed");
-            parts.Add($"{tiles} whole tiles{RemainderText(remainder)}");
+            parts.Add($"{tiles} whole {(tiles == 1 ? "tile" : "tiles")}{RemainderText(remainder)}");
             parts.Add(SplitText(split));
             return new ConvSchedule(isa, ConvAlgorithm.Gemm, split, tiles, 0, input, pack, remainder,
                 SharedScratchFloats: gathered, ThreadScratchFloats: pack ? PackedBFloats : 0, string.Join(", ", parts));

@@ -85,8 +85,11 @@ namespace Res2Net.Generator.Lowering.Cpu
                     var a = node.Attributes;
                     var sum = node.Fused.OfType<InputSum>().SingleOrDefault();
                     var residual = node.Fused.OfType<ResidualAdd>().SingleOrDefault();
+                    var shortcut = node.Fused.OfType<ShortcutConv>().SingleOrDefault();
+                    var tail = node.Inputs.Count > 1 ? _graph.Values[node.Inputs[1]] : null;
                     var shape = new ConvShape(y.Channels, node.Inputs.Sum(v => _graph.Values[v].Channels), x.Height, x.Width, a.Kernel, a.Stride,
-                        a.Padding, y.Height, y.Width, sum != null, node.Inputs.Count > 1 ? x.Channels : 0, residual != null, node.Fused.OfType<FusedRelu>().Any());
+                        a.Padding, y.Height, y.Width, sum != null, tail != null ? x.Channels : 0, residual != null, node.Fused.OfType<FusedRelu>().Any(),
+                        TailStride: shortcut?.Conv.Attributes.Stride ?? 1, TailHeight: tail?.Height ?? 0, TailWidth: tail?.Width ?? 0);
                     var operands = new List<Binding> { new("Source", Operand(node.Input)) };
                     if (sum != null) operands.Add(new Binding("Second", Operand(sum.Value)));
                     if (node.Inputs.Count > 1) operands.Add(new Binding("Tail", Operand(node.Inputs[1])));

@@ -36,9 +36,22 @@ public interface IConvLayer
 
     /// <summary>
     /// Fused concat: input channels from this one on are read from <see cref="ConvOperands.Tail"/> (a normal block's
-    /// untouched last split, read in place); 0 when the whole input is <see cref="ConvOperands.Source"/>.
+    /// untouched last split, read in place, or a stage block's shortcut input with the shortcut conv folded in);
+    /// 0 when the whole input is <see cref="ConvOperands.Source"/>.
     /// </summary>
     static abstract int TailChannel { get; }
+
+    /// <summary>
+    /// The tail is read every this-many pixels along both axes: a stage block's shortcut conv folded into conv3 reads
+    /// the block's input at its own stride (2 in stages 2–4). The default 1 is a last split read in place.
+    /// </summary>
+    static virtual int TailStride => 1;
+
+    /// <summary>The tail buffer's height; the default 0 means the conv's own <see cref="Height"/> (a tail at stride 1).</summary>
+    static virtual int TailHeight => 0;
+
+    /// <summary>The tail buffer's width; the default 0 means the conv's own <see cref="Width"/> (a tail at stride 1).</summary>
+    static virtual int TailWidth => 0;
 
     /// <summary>Fused epilogue: <see cref="ConvOperands.Residual"/> is added after the bias (the Bottle2neck's identity).</summary>
     static abstract bool Residual { get; }

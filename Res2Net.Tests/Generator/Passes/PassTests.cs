@@ -174,4 +174,70 @@ public class PassTests
         Assert.NotEqual(placement.Offsets[1], placement.Offsets[3]);
         Assert.Equal(placement.Offsets[1] + 2 * 16, placement.Offsets[2]);
     }
+
+    /// <summary>
+    /// A stage block after the earlier passes: the stem writes x (1, 6×8×8); conv1 stands for the concat's slots (2, 4×4×4);
+    /// downsample.0 at stride 2 with its BatchNorm writes the identity (3, 8×4×4); conv3 adds it and applies ReLU (4).
+    /// </summary>
+    private static NetworkGraph StageBlock(Node? downsample = null, Node? conv3 = null, params Node[] more)
+    {
+        var values = new[] { new Value(0, 3, 16, 16), new Value(1, 6, 8, 8), new Value(2, 4, 4, 4), new Value(3, 8, 4, 4), new Value(4, 8, 4, 4), new Value(5, 8, 4, 4) };
+        var nodes = new List<Node>
+        {
+            Op(OpKind.Conv, "stem", new[] { 0 }, new[] { 1 }, new OpAttributes(3, 2, 1, Key: "backbone.stem")),
+            Op(OpKind.Conv, "conv1", new[] { 1 }, new[] { 2 }, new OpAttributes(3, 2, 1, Key: "backbone.conv1")),
+            downsample ?? Shortcut,
+            conv3 ?? Conv3WithResidual,
+        };
+        nodes.AddRange(more);
+        return new NetworkGraph(values.ToEquatableArray(), nodes.ToEquatableArray(), EquatableArray<FeatureTap>.Empty, 0, 5);
+    }
+
+    private static readonly Node Shortcut = new(OpKind.Conv, "downsample.0", Ids(1), Ids(3), new OpAttributes(1, 2, 0, Key: "backbone.downsample.0"),
+        48, 1536, new Fusion[] { new FoldedBatchNorm("downsample.1", "backbone.downsample.1") }.ToEquatableArray());
+
+    private static readonly Node Conv3WithResidual = new(OpKind.Conv, "conv3", Ids(2), Ids(4), new OpAttributes(1, 1, 0, Key: "backbone.conv3"),
+        32, 1024, new Fusion[] { new FoldedBatchNorm("bn3", "backbone.bn3"), new ResidualAdd("out + identity", 3), new FusedRelu("relu") }.ToEquatableArray());
+
+    [Fact]
+    public void TheShortcutConvJoinsConv3AsMoreInputChannelsInPlaceOfTheResidualAdd()
+    {
+        var fused = FuseShortcutConv.Run(StageBlock());
+        var conv3 = fused.Nodes.Single(n => n.Module == "conv3");
+        Assert.DoesNotContain(fused.Nodes, n => n.Module == "downsample.0");
+        Assert.Equal(3, fused.Nodes.Count);
+        Assert.Equal(
+            Conv3WithResidual with
+            {
+                Inputs = Ids(2, 1),
+                Params = 32 + 48,
+                Flops = 1024 + 1536,
+                Fused = new Fusion[] { new FoldedBatchNorm("bn3", "backbone.bn3"), new ShortcutConv("out + identity", Shortcut), new FusedRelu("relu") }.ToEquatableArray(),
+            },
+            conv3);
+        Assert.Equal(new FoldedBatchNorm("downsample.1", "backbone.downsample.1"), ((ShortcutConv)conv3.Fused[1]).Norm);
+        // x is now read by conv3, so it lives until conv3 and conv3's output cannot take its place.
+        Assert.Contains(Liveness.Run(fused), r => r.Buffer == 1 && r.LastRead == 2);
+    }
+
+    public static TheoryData<string> Spoilers() => ["identity read twice", "identity tapped", "conv3 reads a tail", "shortcut has a ReLU",
+        "shortcut is 3×3", "shortcut reads the image", "conv3 is 3×3", "conv3 sums its input"];
+
+    [Theory]
+    [MemberData(nameof(Spoilers))]
+    public void AShortcutThatCannotJoinConv3StaysAConvOfItsOwn(string spoiler)
+    {
+        var g = spoiler switch
+        {
+            "identity read twice" => StageBlock(more: Op(OpKind.Conv, "other", new[] { 3 }, new[] { 5 }, Conv3)),
+            "identity tapped" => StageBlock() with { Features = new[] { new FeatureTap(0, "x", 3) }.ToEquatableArray() },
+            "conv3 reads a tail" => StageBlock(conv3: Conv3WithResidual with { Inputs = Ids(2, 2) }),
+            "shortcut has a ReLU" => StageBlock(downsample: Shortcut with { Fused = Shortcut.Fused.Append(new FusedRelu("r")).ToEquatableArray() }),
+            "shortcut is 3×3" => StageBlock(downsample: Shortcut with { Attributes = new OpAttributes(3, 2, 1, Key: "backbone.downsample.0") }),
+            "shortcut reads the image" => StageBlock(downsample: Shortcut with { Inputs = Ids(0) }),
+            "conv3 is 3×3" => StageBlock(conv3: Conv3WithResidual with { Attributes = new OpAttributes(3, 1, 1, Key: "backbone.conv3") }),
+            _ => StageBlock(conv3: Conv3WithResidual with { Fused = Conv3WithResidual.Fused.Prepend(new InputSum("sp + spx[1]", 2)).ToEquatableArray() }),
+        };
+        Assert.Equal(g, FuseShortcutConv.Run(g));
+    }
 }
