@@ -385,12 +385,15 @@ public static unsafe class Gemm
         var remainder = L.Remainder(ref g);
         bool last = j1 == L.N(ref g);
         int rest = last && remainder != GemmRemainder.None ? L.N(ref g) % tile : 0;
-        // Where the whole tiles end: one tile earlier when the last takes the fifth vector.
-        int whole = j1 - rest - (rest > 0 && remainder == GemmRemainder.FifthVector ? tile : 0);
+        // Where the whole tiles end: one tile earlier when the last takes the fifth vector, or passes over each group of
+        // weight panels just before the pixels do (they then read the group's weights from cache, not memory).
+        bool tileThenPixels = rest > 0 && remainder == GemmRemainder.PixelsAcrossPanels && j1 - rest - tile >= j0;
+        int whole = j1 - rest - (rest > 0 && remainder == GemmRemainder.FifthVector || tileThenPixels ? tile : 0);
         for (int j = j0; j < whole; j += tile) Columns<L, S, V, WholeTiles>(ref g, packed, p0, p1, j, tile);
         if (rest == 0) return;
         if (remainder == GemmRemainder.FifthVector) Columns<L, S, V, FiveVectorTiles>(ref g, packed, p0, p1, whole, tile + rest);
         else if (remainder == GemmRemainder.ThreeVectorsAndAPixel) Columns<L, S, V, TilesAndAPixel>(ref g, packed, p0, p1, whole, rest);
+        else if (tileThenPixels) Columns<L, S, V, TileThenPanelPixels>(ref g, packed, p0, p1, whole, tile + rest);
         else if (remainder == GemmRemainder.PixelsAcrossPanels) Columns<L, S, V, PanelPixels>(ref g, packed, p0, p1, whole, rest);
         else if (remainder == GemmRemainder.NarrowTile) Columns<L, S, V, WholeTiles>(ref g, packed, p0, p1, whole, rest);
         else Columns<L, S, V, SingleVectors>(ref g, packed, p0, p1, whole, rest);
@@ -406,7 +409,7 @@ public static unsafe class Gemm
         where L : struct, ILayer where S : struct, ISimd<V> where V : struct where U : struct, IMicroKernel
     {
         int k = L.K(ref g), n = L.N(ref g);
-        int stride = U.Kind == MicroKernel.FiveVectorTile ? S.TileVectors * S.Lanes + S.Lanes : S.TileVectors * S.Lanes;
+        int stride = U.Kind is MicroKernel.FiveVectorTile or MicroKernel.TileThenPixels ? S.TileVectors * S.Lanes + S.Lanes : S.TileVectors * S.Lanes;
         for (int k0 = 0; k0 < k; k0 += DepthBlock)
         {
             int k1 = Math.Min(k, k0 + DepthBlock);
@@ -418,9 +421,9 @@ public static unsafe class Gemm
                 b = packed;
                 ldb = stride;
             }
-            if (U.Kind == MicroKernel.PixelsAcrossPanels)
+            if (U.Kind is MicroKernel.PixelsAcrossPanels or MicroKernel.TileThenPixels)
             {
-                PanelGroups<L>(ref g, b, ldb, p0, p1, col, width, k0, k1);
+                PanelGroups<L, S, V>(ref g, b, ldb, p0, p1, col, width, U.Kind == MicroKernel.TileThenPixels, k0, k1);
                 continue;
             }
             for (int p = p0; p < p1; p++)
@@ -455,8 +458,11 @@ public static unsafe class Gemm
         /// <summary><see cref="Vector{L, S, V}"/>, one vector at a time.</summary>
         Vectors,
 
-        /// <summary><see cref="PanelGroups{L}"/>: a few pixels as 4-channel FMAs, several panels at once (AVX2).</summary>
+        /// <summary><see cref="PanelGroups{L, S, V}"/>: a few pixels as 4-channel FMAs, several panels at once (AVX2).</summary>
         PixelsAcrossPanels,
+
+        /// <summary><see cref="PanelGroups{L, S, V}"/> after a whole tile over each group of panels.</summary>
+        TileThenPixels,
     }
 
     /// <summary>A micro-kernel as a type, so that each has its own copy of <see cref="Columns"/>, without the branch.</summary>
@@ -488,6 +494,11 @@ public static unsafe class Gemm
     private readonly struct PanelPixels : IMicroKernel
     {
         public static MicroKernel Kind => MicroKernel.PixelsAcrossPanels;
+    }
+
+    private readonly struct TileThenPanelPixels : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.TileThenPixels;
     }
 
     /// <summary>
@@ -688,37 +699,50 @@ public static unsafe class Gemm
     internal const int MaxPixelsAcrossPanels = 4;
 
     /// <summary>
-    /// The pixels after the whole tiles (1 to <see cref="MaxPixelsAcrossPanels"/>, <paramref name="width"/> of them from
-    /// <paramref name="col"/>) for panels [p0, p1), one depth slice: groups of panels walk their weight streams side by
-    /// side, so that the group's pixels × panels FMA chains are independent and cover the FMA latency.
+    /// The pixels after the whole tiles (1 to <see cref="MaxPixelsAcrossPanels"/>) for panels [p0, p1), one depth slice:
+    /// groups of panels walk their weight streams side by side, so that the group's pixels × panels FMA chains are
+    /// independent and cover the FMA latency. The <paramref name="width"/> columns from <paramref name="col"/> are the
+    /// pixels, or, <paramref name="tileFirst"/>, a whole tile and then the pixels: each group's panels then pass over the
+    /// tile first, and the pixels read the group's weights of this slice from cache where they would stream them from
+    /// memory a second time (the late stages' weights are megabytes).
     /// </summary>
-    private static void PanelGroups<L>(ref Args g, float* b, int ldb, int p0, int p1, int col, int width, int k0, int k1) where L : struct, ILayer
+    private static void PanelGroups<L, S, V>(ref Args g, float* b, int ldb, int p0, int p1, int col, int width, bool tileFirst, int k0, int k1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
     {
-        switch (width)
+        int tile = tileFirst ? S.TileVectors * S.Lanes : 0;
+        switch (width - tile)
         {
-            case 1: PanelGroups<L, OnePixel>(ref g, b, ldb, p0, p1, col, k0, k1); break;
-            case 2: PanelGroups<L, TwoPixels>(ref g, b, ldb, p0, p1, col, k0, k1); break;
-            case 3: PanelGroups<L, ThreePixels>(ref g, b, ldb, p0, p1, col, k0, k1); break;
-            default: PanelGroups<L, FourPixels>(ref g, b, ldb, p0, p1, col, k0, k1); break;
+            case 1: PanelGroups<L, S, V, OnePixel>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+            case 2: PanelGroups<L, S, V, TwoPixels>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+            case 3: PanelGroups<L, S, V, ThreePixels>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+            default: PanelGroups<L, S, V, FourPixels>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
         }
     }
 
-    private static void PanelGroups<L, P>(ref Args g, float* b, int ldb, int p0, int p1, int col, int k0, int k1)
-        where L : struct, ILayer where P : struct, IPixelGroup
+    private static void PanelGroups<L, S, V, P>(ref Args g, float* b, int ldb, int p0, int p1, int col, int tile, int k0, int k1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct where P : struct, IPixelGroup
     {
         int panels = (L.M(ref g) + RowBlock - 1) / RowBlock, group = P.Panels;
         if (panels < group)
         {
             // A layer of fewer panels than a group (M < 32 for one pixel): one panel at a time, as few chains as pixels.
-            for (int p = p0; p < p1; p++) PixelsOfPanels<L, OnePanelOf<P>>(ref g, b, ldb, p * RowBlock, 0, 1, col, k0, k1);
+            for (int p = p0; p < p1; p++)
+            {
+                if (tile > 0) Tile<L, S, V, FourVectors>(ref g, b, ldb, p * RowBlock, col, tile, k0, k1);
+                PixelsOfPanels<L, OnePanelOf<P>>(ref g, b + tile, ldb, p * RowBlock, 0, 1, col + tile, k0, k1);
+            }
             return;
         }
         for (int p = p0; p < p1; p += group)
         {
             // The last group of the range ends on its last panel, or on the layer's: it then starts before p (panels
             // another group or thread stores), computing them again unstored, so that every group is whole.
-            int start = Math.Min(p, panels - group);
-            PixelsOfPanels<L, P>(ref g, b, ldb, start * RowBlock, p - start, Math.Min(group, p1 - start), col, k0, k1);
+            int start = Math.Min(p, panels - group), end = Math.Min(p + group, p1);
+            if (tile > 0)
+            {
+                for (int q = p; q < end; q++) Tile<L, S, V, FourVectors>(ref g, b, ldb, q * RowBlock, col, tile, k0, k1);
+            }
+            PixelsOfPanels<L, P>(ref g, b + tile, ldb, start * RowBlock, p - start, end - start, col + tile, k0, k1);
         }
     }
 
