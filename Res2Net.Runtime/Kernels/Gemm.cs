@@ -269,8 +269,10 @@ public static unsafe class Gemm
     /// <summary>
     /// What the fallback does with the pixels whole tiles leave: at most one vector joins the last whole tile as a fifth
     /// vector column (a 14×14 map is 3 tiles and 4 pixels; 28×28 is 12 and 16) instead of a pass of single vectors
-    /// over all the weights; a 7×7 map's 49 run as three vectors and a pixel (<see cref="TileAndAPixel"/>); a
-    /// nearly whole tile runs as one narrower tile (one pass over the weights beats several); else single vectors.
+    /// over all the weights; a 7×7 map's 49 run as three vectors and a pixel (<see cref="TileAndAPixel"/>); on AVX2,
+    /// up to <see cref="MaxPixelsAcrossPanels"/> pixels run as 4-channel FMAs over groups of panels (7×7 leaves 1, 14×14
+    /// leaves 4: <see cref="PixelsOfPanels{L, P}"/>); a nearly whole tile runs as one narrower tile (one pass over the
+    /// weights beats several); else single vectors.
     /// </summary>
     private static GemmRemainder RemainderOf<S, V>(int n) where S : struct, ISimd<V> where V : struct
     {
@@ -278,6 +280,7 @@ public static unsafe class Gemm
         if (rest == 0) return GemmRemainder.None;
         if (S.TileVectors == 4 && n > tile && rest <= S.Lanes) return GemmRemainder.FifthVector;
         if (S.TileVectors == 4 && S.Lanes == 16 && rest == 3 * S.Lanes + 1) return GemmRemainder.ThreeVectorsAndAPixel;
+        if (S.Lanes == 8 && rest <= MaxPixelsAcrossPanels) return GemmRemainder.PixelsAcrossPanels;
         return rest > (S.TileVectors - 1) * S.Lanes ? GemmRemainder.NarrowTile : GemmRemainder.Vectors;
     }
 
@@ -384,6 +387,8 @@ public static unsafe class Gemm
                 $"(AVX-512); {pixels}",
             GemmRemainder.ThreeVectorsAndAPixel when S.Lanes != 16 || rest != 49 =>
                 $"Remainder ThreeVectorsAndAPixel is for 49 pixels after the whole tiles of 64 (AVX-512); {pixels}",
+            GemmRemainder.PixelsAcrossPanels when S.Lanes != 8 || rest > MaxPixelsAcrossPanels =>
+                $"Remainder PixelsAcrossPanels takes 1 to {MaxPixelsAcrossPanels} pixels after the whole tiles of 24 (AVX2); {pixels}",
             _ => null,
         };
         return remainder == null ? null : Refuse(remainder);
@@ -426,12 +431,16 @@ public static unsafe class Gemm
         var remainder = L.Remainder(ref g);
         bool last = j1 == L.N(ref g);
         int rest = last && remainder != GemmRemainder.None ? L.N(ref g) % tile : 0;
-        // Where the whole tiles end: one tile earlier when the last takes the fifth vector.
-        int whole = j1 - rest - (rest > 0 && remainder == GemmRemainder.FifthVector ? tile : 0);
+        // Where the whole tiles end: one tile earlier when the last takes the fifth vector, or passes over each group of
+        // weight panels just before the pixels do (they then read the group's weights from cache, not memory).
+        bool tileThenPixels = rest > 0 && remainder == GemmRemainder.PixelsAcrossPanels && j1 - rest - tile >= j0;
+        int whole = j1 - rest - (rest > 0 && remainder == GemmRemainder.FifthVector || tileThenPixels ? tile : 0);
         for (int j = j0; j < whole; j += tile) Columns<L, S, V, WholeTiles>(ref g, packed, p0, p1, j, tile);
         if (rest == 0) return;
         if (remainder == GemmRemainder.FifthVector) Columns<L, S, V, FiveVectorTiles>(ref g, packed, p0, p1, whole, tile + rest);
         else if (remainder == GemmRemainder.ThreeVectorsAndAPixel) Columns<L, S, V, TilesAndAPixel>(ref g, packed, p0, p1, whole, rest);
+        else if (tileThenPixels) Columns<L, S, V, TileThenPanelPixels>(ref g, packed, p0, p1, whole, tile + rest);
+        else if (remainder == GemmRemainder.PixelsAcrossPanels) Columns<L, S, V, PanelPixels>(ref g, packed, p0, p1, whole, rest);
         else if (remainder == GemmRemainder.NarrowTile) Columns<L, S, V, WholeTiles>(ref g, packed, p0, p1, whole, rest);
         else Columns<L, S, V, SingleVectors>(ref g, packed, p0, p1, whole, rest);
     }
@@ -446,7 +455,7 @@ public static unsafe class Gemm
         where L : struct, ILayer where S : struct, ISimd<V> where V : struct where U : struct, IMicroKernel
     {
         int k = L.K(ref g), n = L.N(ref g);
-        int stride = U.Kind == MicroKernel.FiveVectorTile ? S.TileVectors * S.Lanes + S.Lanes : S.TileVectors * S.Lanes;
+        int stride = U.Kind is MicroKernel.FiveVectorTile or MicroKernel.TileThenPixels ? S.TileVectors * S.Lanes + S.Lanes : S.TileVectors * S.Lanes;
         for (int k0 = 0; k0 < k; k0 += DepthBlock)
         {
             int k1 = Math.Min(k, k0 + DepthBlock);
@@ -457,6 +466,11 @@ public static unsafe class Gemm
                 Pack<L>(ref g, packed, stride, k0, k1, col, width);
                 b = packed;
                 ldb = stride;
+            }
+            if (U.Kind is MicroKernel.PixelsAcrossPanels or MicroKernel.TileThenPixels)
+            {
+                PanelGroups<L, S, V>(ref g, b, ldb, p0, p1, col, width, U.Kind == MicroKernel.TileThenPixels, k0, k1);
+                continue;
             }
             for (int p = p0; p < p1; p++)
             {
@@ -489,6 +503,12 @@ public static unsafe class Gemm
 
         /// <summary><see cref="Vector{L, S, V}"/>, one vector at a time.</summary>
         Vectors,
+
+        /// <summary><see cref="PanelGroups{L, S, V}"/>: a few pixels as 4-channel FMAs, several panels at once (AVX2).</summary>
+        PixelsAcrossPanels,
+
+        /// <summary><see cref="PanelGroups{L, S, V}"/> after a whole tile over each group of panels.</summary>
+        TileThenPixels,
     }
 
     /// <summary>A micro-kernel as a type, so that each has its own copy of <see cref="Columns"/>, without the branch.</summary>
@@ -515,6 +535,16 @@ public static unsafe class Gemm
     private readonly struct SingleVectors : IMicroKernel
     {
         public static MicroKernel Kind => MicroKernel.Vectors;
+    }
+
+    private readonly struct PanelPixels : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.PixelsAcrossPanels;
+    }
+
+    private readonly struct TileThenPanelPixels : IMicroKernel
+    {
+        public static MicroKernel Kind => MicroKernel.TileThenPixels;
     }
 
     /// <summary>
@@ -730,6 +760,201 @@ public static unsafe class Gemm
         if (rows > 3) StoreRow<L, Simd512, Vector512<float>>(ref g, row + 3, col, Width, last, c30, c31, c32, default, default);
         // Last: a call with the vector accumulators still live would make the JIT keep them in memory throughout.
         StorePixel<L>(ref g, cp.GetLower().GetLower(), row, rows, col + Width, last);
+    }
+
+    /// <summary>
+    /// The most pixels <see cref="GemmRemainder.PixelsAcrossPanels"/> takes after the whole tiles (AVX2). Each costs one
+    /// 128-bit FMA per input and panel, where a pass of single vectors costs four latency-bound 256-bit ones per panel
+    /// whatever the count (measured on Zen 4, docs/performance.md).
+    /// </summary>
+    internal const int MaxPixelsAcrossPanels = 4;
+
+    /// <summary>
+    /// The pixels after the whole tiles (1 to <see cref="MaxPixelsAcrossPanels"/>) for panels [p0, p1), one depth slice:
+    /// groups of panels walk their weight streams side by side, so that the group's pixels × panels FMA chains are
+    /// independent and cover the FMA latency. The <paramref name="width"/> columns from <paramref name="col"/> are the
+    /// pixels, or, <paramref name="tileFirst"/>, a whole tile and then the pixels: each group's panels then pass over the
+    /// tile first, and the pixels read the group's weights of this slice from cache where they would stream them from
+    /// memory a second time (the late stages' weights are megabytes).
+    /// </summary>
+    private static void PanelGroups<L, S, V>(ref Args g, float* b, int ldb, int p0, int p1, int col, int width, bool tileFirst, int k0, int k1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct
+    {
+        int tile = tileFirst ? S.TileVectors * S.Lanes : 0;
+        switch (width - tile)
+        {
+            case 1: PanelGroups<L, S, V, OnePixel>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+            case 2: PanelGroups<L, S, V, TwoPixels>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+            case 3: PanelGroups<L, S, V, ThreePixels>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+            default: PanelGroups<L, S, V, FourPixels>(ref g, b, ldb, p0, p1, col, tile, k0, k1); break;
+        }
+    }
+
+    private static void PanelGroups<L, S, V, P>(ref Args g, float* b, int ldb, int p0, int p1, int col, int tile, int k0, int k1)
+        where L : struct, ILayer where S : struct, ISimd<V> where V : struct where P : struct, IPixelGroup
+    {
+        int panels = (L.M(ref g) + RowBlock - 1) / RowBlock, group = P.Panels;
+        if (panels < group)
+        {
+            // A layer of fewer panels than a group (M < 32 for one pixel): one panel at a time, as few chains as pixels.
+            for (int p = p0; p < p1; p++)
+            {
+                if (tile > 0) Tile<L, S, V, FourVectors>(ref g, b, ldb, p * RowBlock, col, tile, k0, k1);
+                PixelsOfPanels<L, OnePanelOf<P>>(ref g, b + tile, ldb, p * RowBlock, 0, 1, col + tile, k0, k1);
+            }
+            return;
+        }
+        for (int p = p0; p < p1; p += group)
+        {
+            // The last group of the range ends on its last panel, or on the layer's: it then starts before p (panels
+            // another group or thread stores), computing them again unstored, so that every group is whole.
+            int start = Math.Min(p, panels - group), end = Math.Min(p + group, p1);
+            if (tile > 0)
+            {
+                for (int q = p; q < end; q++) Tile<L, S, V, FourVectors>(ref g, b, ldb, q * RowBlock, col, tile, k0, k1);
+            }
+            PixelsOfPanels<L, P>(ref g, b + tile, ldb, start * RowBlock, p - start, end - start, col + tile, k0, k1);
+        }
+    }
+
+    /// <summary>
+    /// <c>P.Panels</c> weight panels from <paramref name="row"/> × <c>P.Pixels</c> pixels from <paramref name="col"/>, one
+    /// depth slice: per input, each panel's 4 weights (adjacent in the packed panel) as one 128-bit vector times each
+    /// pixel's B broadcast, one FMA chain per panel and pixel whose lane r is channel r's sum. Panels q of the group with
+    /// <paramref name="skip"/> ≤ q &lt; <paramref name="count"/> are stored; the others are computed and dropped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PixelsOfPanels<L, P>(ref Args g, float* b, int ldb, int row, int skip, int count, int col, int k0, int k1)
+        where L : struct, ILayer where P : struct, IPixelGroup
+    {
+        int slots = P.Panels * P.Pixels;
+        long step = (long)RowBlock * L.K(ref g);
+        float* a = g.A + (long)row * L.K(ref g) + (long)k0 * RowBlock;
+        Vector128<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector128<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        if (k0 > 0)
+        {
+            c0 = Resume<L, P>(ref g, 0, row, skip, count, col); c1 = Resume<L, P>(ref g, 1, row, skip, count, col);
+            c2 = Resume<L, P>(ref g, 2, row, skip, count, col); c3 = Resume<L, P>(ref g, 3, row, skip, count, col);
+            c4 = Resume<L, P>(ref g, 4, row, skip, count, col); c5 = Resume<L, P>(ref g, 5, row, skip, count, col);
+            c6 = Resume<L, P>(ref g, 6, row, skip, count, col); c7 = Resume<L, P>(ref g, 7, row, skip, count, col);
+            c8 = Resume<L, P>(ref g, 8, row, skip, count, col); c9 = Resume<L, P>(ref g, 9, row, skip, count, col);
+            c10 = Resume<L, P>(ref g, 10, row, skip, count, col); c11 = Resume<L, P>(ref g, 11, row, skip, count, col);
+        }
+        // The weights stream from memory (megabytes in the late stages), each panel's once per pixel pass; the next
+        // group's at this input are read once this group's slice is done: ask for them now.
+        float* next = a + P.Panels * step;
+        for (int i = k0; i < k1; i++)
+        {
+            var b0 = Vector128.Create(b[0]);
+            var b1 = P.Pixels > 1 ? Vector128.Create(b[1]) : default;
+            var b2 = P.Pixels > 2 ? Vector128.Create(b[2]) : default;
+            var b3 = P.Pixels > 3 ? Vector128.Create(b[3]) : default;
+            b += ldb;
+            if ((i & 3) == 0 && Sse.IsSupported)
+            {
+                for (int q = 0; q < P.Panels; q++) Sse.Prefetch0(next + q * step);
+                next += 4 * RowBlock;
+            }
+            c0 = PixelStep<P>(0, a, step, b0, b1, b2, b3, c0);
+            if (slots > 1) c1 = PixelStep<P>(1, a, step, b0, b1, b2, b3, c1);
+            if (slots > 2) c2 = PixelStep<P>(2, a, step, b0, b1, b2, b3, c2);
+            if (slots > 3) c3 = PixelStep<P>(3, a, step, b0, b1, b2, b3, c3);
+            if (slots > 4) c4 = PixelStep<P>(4, a, step, b0, b1, b2, b3, c4);
+            if (slots > 5) c5 = PixelStep<P>(5, a, step, b0, b1, b2, b3, c5);
+            if (slots > 6) c6 = PixelStep<P>(6, a, step, b0, b1, b2, b3, c6);
+            if (slots > 7) c7 = PixelStep<P>(7, a, step, b0, b1, b2, b3, c7);
+            if (slots > 8) c8 = PixelStep<P>(8, a, step, b0, b1, b2, b3, c8);
+            if (slots > 9) c9 = PixelStep<P>(9, a, step, b0, b1, b2, b3, c9);
+            if (slots > 10) c10 = PixelStep<P>(10, a, step, b0, b1, b2, b3, c10);
+            if (slots > 11) c11 = PixelStep<P>(11, a, step, b0, b1, b2, b3, c11);
+            a += RowBlock;
+        }
+        // Through memory: a call with the accumulators live would make the JIT keep them there throughout the loop.
+        float* sums = stackalloc float[12 * 4];
+        // Only the slots in use: an unused one stored here would be kept live (and spilled) throughout the loop.
+        c0.Store(sums);
+        if (slots > 1) c1.Store(sums + 4);
+        if (slots > 2) c2.Store(sums + 8);
+        if (slots > 3) c3.Store(sums + 12);
+        if (slots > 4) c4.Store(sums + 16);
+        if (slots > 5) c5.Store(sums + 20);
+        if (slots > 6) c6.Store(sums + 24);
+        if (slots > 7) c7.Store(sums + 28);
+        if (slots > 8) c8.Store(sums + 32);
+        if (slots > 9) c9.Store(sums + 36);
+        if (slots > 10) c10.Store(sums + 40);
+        if (slots > 11) c11.Store(sums + 44);
+        bool last = k1 == L.K(ref g);
+        int m = L.M(ref g);
+        for (int s = 0; s < slots; s++)
+        {
+            int q = s / P.Pixels, r0 = row + q * RowBlock;
+            if (q >= skip && q < count) StorePixel<L>(ref g, Vector128.Load(sums + 4 * s), r0, Rows(m, r0), col + s % P.Pixels, last);
+        }
+    }
+
+    /// <summary>Slot <paramref name="s"/>'s FMA: panel <c>s / P.Pixels</c>'s 4 weights at this input times pixel <c>s % P.Pixels</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> PixelStep<P>(int s, float* a, long step, Vector128<float> b0, Vector128<float> b1,
+        Vector128<float> b2, Vector128<float> b3, Vector128<float> c) where P : struct, IPixelGroup
+    {
+        var w = Vector128.Load(a + s / P.Pixels * step);
+        var x = (s % P.Pixels) switch { 0 => b0, 1 => b1, 2 => b2, _ => b3 };
+        return Fma.IsSupported ? Fma.MultiplyAdd(x, w, c) : Vector128.FusedMultiplyAdd(x, w, c);
+    }
+
+    /// <summary>Slot <paramref name="s"/>'s partial sums from an earlier depth slice (zero for a slot not stored).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Resume<L, P>(ref Args g, int s, int row, int skip, int count, int col)
+        where L : struct, ILayer where P : struct, IPixelGroup
+    {
+        int q = s / P.Pixels;
+        if (s >= P.Panels * P.Pixels || q < skip || q >= count) return default;
+        int r0 = row + q * RowBlock, rows = Rows(L.M(ref g), r0), n = L.N(ref g);
+        float* c = g.C + (long)r0 * n + col + s % P.Pixels;
+        return Vector128.Create(c[0], rows > 1 ? c[n] : 0f, rows > 2 ? c[2 * n] : 0f, rows > 3 ? c[3 * n] : 0f);
+    }
+
+    /// <summary>
+    /// Pixels per <see cref="PixelsOfPanels{L, P}"/> pass and the panels it walks at once: 8 to 12 independent FMA
+    /// chains (two FMA pipes × 4 cycles of latency on Zen 4), accumulators and broadcasts within AVX2's 16 registers.
+    /// </summary>
+    private interface IPixelGroup
+    {
+        static abstract int Pixels { get; }
+        static abstract int Panels { get; }
+    }
+
+    private readonly struct OnePixel : IPixelGroup
+    {
+        public static int Pixels => 1;
+        public static int Panels => 8;
+    }
+
+    private readonly struct TwoPixels : IPixelGroup
+    {
+        public static int Pixels => 2;
+        public static int Panels => 4;
+    }
+
+    private readonly struct ThreePixels : IPixelGroup
+    {
+        public static int Pixels => 3;
+        public static int Panels => 3;
+    }
+
+    private readonly struct FourPixels : IPixelGroup
+    {
+        public static int Pixels => 4;
+        public static int Panels => 2;
+    }
+
+    /// <summary>One panel of <typeparamref name="P"/>'s pixels: layers with fewer panels than a group.</summary>
+    private readonly struct OnePanelOf<P> : IPixelGroup where P : struct, IPixelGroup
+    {
+        public static int Pixels => P.Pixels;
+        public static int Panels => 1;
     }
 
     /// <summary>The extra pixel of <see cref="TileAndAPixel"/>, with the same epilogue as a vector's.</summary>

@@ -49,6 +49,10 @@ public class PlanTests
         Assert.Equal(Res2Net.Runtime.Kernels.Gemm.RowBlock, Res2Net.Generator.Res2NetGenerator.GemmRowBlock);
 
     [Fact]
+    public void PixelsAcrossPanelsLimitMatchesTheRuntimeKernel() =>
+        Assert.Equal(Res2Net.Runtime.Kernels.Gemm.MaxPixelsAcrossPanels, Res2Net.Generator.Lowering.Cpu.ConvScheduler.MaxPixelsAcrossPanels);
+
+    [Fact]
     public void StateDictTableMatchesTheCheckpointKeysPyTorchWrote()
     {
         var expected = Fixtures.StateDictShapes("tiny-deep")

@@ -82,13 +82,13 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         Gemm("1x1 tail 16x17, pixel tiles", new(32, 16, 17, 32, 1, 1, 0, TailChannel: 13, Relu: true),
             new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.FifthVector, GemmRemainder.Vectors);
         Gemm("1x1 14x14 residual, fifth vector", new(32, 14, 14, 24, 1, 1, 0, Residual: true, Relu: true),
-            new(ThreadSplit.WeightPanels, GemmInput.InPlace), GemmRemainder.FifthVector, GemmRemainder.Vectors);
+            new(ThreadSplit.WeightPanels, GemmInput.InPlace), GemmRemainder.FifthVector, GemmRemainder.PixelsAcrossPanels);
         Gemm("1x1 28x28, fifth vector, packed", new(20, 28, 28, 12, 1, 1, 0, Relu: true),
             new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.FifthVector, GemmRemainder.Vectors);
         Gemm("1x1 7x7 tail + residual, three vectors and a pixel", new(64, 7, 7, 36, 1, 1, 0, TailChannel: 50, Residual: true, Relu: true),
-            new(ThreadSplit.WeightPanels, GemmInput.InPlace, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.Vectors);
+            new(ThreadSplit.WeightPanels, GemmInput.InPlace, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.PixelsAcrossPanels);
         Gemm("3x3 s1 summed 7x7 gathered, three vectors and a pixel", new(16, 7, 7, 48, 3, 1, 1, Summed: true, Relu: true),
-            new(ThreadSplit.WeightPanels, GemmInput.Gathered, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.Vectors);
+            new(ThreadSplit.WeightPanels, GemmInput.Gathered, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.PixelsAcrossPanels);
         Gemm("1x1 s2 gathered shortcut 13x15", new(12, 13, 15, 20, 1, 2, 0),
             new(ThreadSplit.PixelTiles, GemmInput.Gathered), GemmRemainder.NarrowTile, GemmRemainder.Vectors);
         Gemm("1x1 s2 gathered per thread 21x37", new(8, 21, 37, 24, 1, 2, 0, Relu: true),
@@ -98,7 +98,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         Gemm("3x3 s1 summed 16x17, gathered per thread", new(26, 16, 17, 26, 3, 1, 1, Summed: true, Relu: true),
             new(ThreadSplit.PixelTiles, GemmInput.GatheredPerThread), GemmRemainder.FifthVector, GemmRemainder.Vectors);
         Gemm("3x3 s2 residual 14x14 gathered, K 144 packed", new(16, 14, 14, 36, 3, 2, 1, Residual: true, Relu: true),
-            new(ThreadSplit.WeightPanels, GemmInput.Gathered, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.Vectors);
+            new(ThreadSplit.WeightPanels, GemmInput.Gathered, PackB: true), GemmRemainder.ThreeVectorsAndAPixel, GemmRemainder.PixelsAcrossPanels);
         Gemm("7x7 s2 stem 29x31 residual", new(3, 29, 31, 8, 7, 2, 3, Residual: true, Relu: true),
             new(ThreadSplit.PixelTiles, GemmInput.Gathered), GemmRemainder.Vectors, GemmRemainder.None);
         Gemm("3x3 s1 residual 11x13", new(20, 11, 13, 12, 3, 1, 1, Residual: true),
@@ -125,6 +125,18 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
             new(ThreadSplit.PixelTiles, GemmInput.InPlace), GemmRemainder.Vectors, GemmRemainder.NarrowTile);
         Gemm("1x1 7x7 narrow tile, not the pixel", new(24, 7, 7, 48, 1, 1, 0, Relu: true),
             new(ThreadSplit.WeightPanels, GemmInput.InPlace), GemmRemainder.NarrowTile, GemmRemainder.NarrowTile);
+        Gemm("1x1 7x7 single vectors, not the pixels across panels", new(24, 7, 7, 48, 1, 1, 0, Residual: true),
+            new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.Vectors, GemmRemainder.Vectors);
+        // 41 panels (the last of one channel) on 2 threads: 20 and 21 panels, groups of 8 (1 pixel), 4 (2), 3 (3) and 2 (4)
+        // that end on a thread's last panel by starting before its first.
+        Gemm("1x1 1x49 41 panels, pixels across panels", new(40, 1, 49, 161, 1, 1, 0, Relu: true),
+            new(ThreadSplit.WeightPanels, GemmInput.InPlace, PackB: true), GemmRemainder.Vectors, GemmRemainder.PixelsAcrossPanels);
+        Gemm("1x1 1x50 41 panels, pixels across panels", new(40, 1, 50, 161, 1, 1, 0, Residual: true),
+            new(ThreadSplit.WeightPanels, GemmInput.InPlace), GemmRemainder.Vectors, GemmRemainder.PixelsAcrossPanels);
+        Gemm("1x1 1x51 41 panels, pixels across panels", new(140, 1, 51, 161, 1, 1, 0, Relu: true),
+            new(ThreadSplit.PixelTiles, GemmInput.InPlace, PackB: true), GemmRemainder.Vectors, GemmRemainder.PixelsAcrossPanels);
+        Gemm("3x3 s1 summed 14x14 gathered, 41 panels, pixels across panels", new(16, 14, 14, 161, 3, 1, 1, Summed: true, Residual: true, Relu: true),
+            new(ThreadSplit.WeightPanels, GemmInput.Gathered, PackB: true), GemmRemainder.FifthVector, GemmRemainder.PixelsAcrossPanels);
         return cases;
     }
 
@@ -157,6 +169,132 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         }
     }
 
+    public static TheoryData<int> Avx2Remainders => new(Enumerable.Range(0, 24));
+
+    /// <summary>
+    /// Every remainder AVX2's tiles of 24 can leave (<paramref name="rest"/>), after 0, 1 and 2 whole tiles, with the
+    /// schedule the generator and the fallback choose (<see cref="GemmRemainder.PixelsAcrossPanels"/> for 1 to 4): the
+    /// AVX2 kernel, the AVX-512 kernel (its own remainder; in software where the machine lacks it) and the fallback give
+    /// the same bits, and those are the exact chain each output is specified to be (<see cref="ExactChain"/>). Channels
+    /// 4, 8, 13, 36 and 61 (1, 2, 4, 9 and 16 panels: fewer than a group, whole groups and a last group that starts
+    /// early, a last panel of 1 channel), depths 1, 5, 130 and 300 (1 to 3 depth slices), fusions, B in place packed or
+    /// not, or gathered (a summed input), and both splits on 1 and 2 threads take turns.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Avx2Remainders))]
+    public void EveryAvx2RemainderIsTheExactChainOnBothWidths(int rest)
+    {
+        int[] outs = [4, 8, 13, 36, 61], depths = [1, 5, 130, 300];
+        for (int tiles = 0; tiles < 3; tiles++)
+        {
+            int pixels = 24 * tiles + rest, i = 3 * rest + tiles;
+            if (pixels == 0) continue;
+            bool gathered = i % 3 == 2;
+            var shape = new ConvShape(depths[i / 5 % 4], 1, pixels, outs[i % 5], 1, 1, 0, Summed: gathered, Residual: i % 2 == 0, Relu: i / 2 % 2 == 0);
+            var split = i / 2 % 2 == 0 ? ThreadSplit.PixelTiles : ThreadSplit.WeightPanels;
+            var input = !gathered ? GemmInput.InPlace : split == ThreadSplit.PixelTiles && i % 4 == 0 ? GemmInput.GatheredPerThread : GemmInput.Gathered;
+            var avx2 = Gemm.FallbackSchedule(shape.Out, pixels, shape.Depth, !gathered, tail: false, threads: 2, avx512: false).Remainder;
+            var avx512 = Gemm.FallbackSchedule(shape.Out, pixels, shape.Depth, !gathered, tail: false, threads: 2, avx512: true).Remainder;
+            Assert.Equal(rest is >= 1 and <= Gemm.MaxPixelsAcrossPanels, avx2 == GemmRemainder.PixelsAcrossPanels);
+            var schedule = new Schedule(split, input, PackB: i / 3 % 2 == 0);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                string what = $"{pixels} pixels [{shape}; {schedule}; AVX2 {avx2}, AVX-512 {avx512}; {threads} thread(s)]";
+                int before = Workers.MaxThreads;
+                try
+                {
+                    Workers.MaxThreads = threads;
+                    var narrow = RunOnce(what, Kernel.GemmAvx2, shape, schedule with { Remainder = avx2 }, Seed(what), out var data);
+                    var wide = Run(Kernel.GemmAvx512, TestLayers.TypeOf(shape, schedule with { Remainder = avx512 }), shape, data, what);
+                    var fallback = RunFallback(shape, data, what);
+                    var exact = ExactChain(shape, data);
+                    for (int at = 0; at < exact.Length; at++)
+                    {
+                        int e = BitConverter.SingleToInt32Bits(exact[at]);
+                        Assert.True(BitConverter.SingleToInt32Bits(narrow[at]) == e && BitConverter.SingleToInt32Bits(wide[at]) == e &&
+                            BitConverter.SingleToInt32Bits(fallback[at]) == e,
+                            $"{what}: output {at} (channel {at / pixels}, pixel {at % pixels}): AVX2 {narrow[at]:R}, AVX-512 {wide[at]:R}, " +
+                            $"fallback {fallback[at]:R}, exact chain {exact[at]:R}");
+                    }
+                    var reference = ScalarConv.Run(shape, data.Weight, data.Bias, data.Source, data.Second, data.Tail, data.Residual);
+                    double maxInput = ConvBound.MaxInput(shape, data.Source, data.Second, data.Tail);
+                    double maxResidual = data.Residual == null ? 0 : ConvBound.MaxAbs(data.Residual, shape.Out * shape.Pixels);
+                    var (ratio, worst) = ConvBound.Compare(shape, data.Weight, data.Bias, maxInput, maxResidual, narrow, at => reference[at], "reference");
+                    Assert.True(ratio <= 1, $"{what}: {worst}");
+                }
+                finally
+                {
+                    Workers.MaxThreads = before;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The exact-chain check sees a chain broken as a kernel could break it, at the pixel after the whole tiles (a 7×7
+    /// map's 49th on AVX2): each depth slice summed from zero and the slices then added (partial sums not resumed), the
+    /// products summed in another order, and one input missing. Each changes the bits of some of that pixel's outputs
+    /// (the missing input beyond the error bound too), while the kernel's are the exact chain's.
+    /// </summary>
+    [Fact]
+    public void ExactChainSeesABrokenChain()
+    {
+        var shape = new ConvShape(300, 7, 7, 36, 1, 1, 0, Residual: true);
+        var schedule = new Schedule(ThreadSplit.WeightPanels, GemmInput.InPlace, PackB: true, GemmRemainder.PixelsAcrossPanels);
+        var actual = RunOnce("broken chain", Kernel.GemmAvx2, shape, schedule, 49, out var data);
+        const int Pixel = 48;
+        int Differ(float[] chain) => Enumerable.Range(0, shape.Out).Count(c =>
+            BitConverter.SingleToInt32Bits(chain[c * 49 + Pixel]) != BitConverter.SingleToInt32Bits(actual[c * 49 + Pixel]));
+        Assert.Equal(0, Differ(ExactChain(shape, data)));
+        var slicesFromZero = ExactChain(shape, data, order: k => k, sliceFromZero: true);
+        var reversed = ExactChain(shape, data, order: k => shape.Depth - 1 - k);
+        var missing = ExactChain(shape, data, skip: 200);
+        output.WriteLine($"outputs of pixel {Pixel} that differ: slices from zero {Differ(slicesFromZero)}, reversed {Differ(reversed)}, missing input {Differ(missing)}");
+        Assert.True(Differ(slicesFromZero) > 0 && Differ(reversed) > 0, "a chain summed otherwise must change some bits");
+        Assert.Equal(shape.Out, Differ(missing));
+        double maxInput = ConvBound.MaxInput(shape, data.Source, data.Second, data.Tail), maxResidual = ConvBound.MaxAbs(data.Residual!, shape.Out * shape.Pixels);
+        var (ratio, worst) = ConvBound.Compare(shape, data.Weight, data.Bias, maxInput, maxResidual, missing, at => actual[at], "kernel");
+        Assert.True(ratio > 1, $"an input missing should exceed the bound: {worst}");
+    }
+
+    /// <summary>
+    /// A 1×1 stride-1 GEMM conv as every kernel must compute it, in float32: per output, one fused multiply-add per input
+    /// in k order from zero (a depth slice's partial sum stored and resumed exactly, so the same chain), then the bias,
+    /// the residual and ReLU, each rounded. <paramref name="order"/>, <paramref name="sliceFromZero"/> and
+    /// <paramref name="skip"/> break it on purpose (<see cref="ExactChainSeesABrokenChain"/>).
+    /// </summary>
+    private static float[] ExactChain(ConvShape s, Operands data, Func<int, int>? order = null, bool sliceFromZero = false, int skip = -1)
+    {
+        Assert.True(s.Kernel == 1 && s.Stride == 1 && s.Padding == 0 && s.TailChannel == 0, "the exact chain is written for 1×1 stride-1 convs");
+        int n = s.Pixels, k = s.Depth;
+        var result = new float[s.Out * n];
+        for (int c = 0; c < s.Out; c++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0f, slice = 0f;
+                for (int step = 0; step < k; step++)
+                {
+                    int i = order?.Invoke(step) ?? step;
+                    if (i == skip) continue;
+                    float b = s.Summed ? data.Source[i * n + j] + data.Second![i * n + j] : data.Source[i * n + j];
+                    if (sliceFromZero && step % 128 == 0)
+                    {
+                        sum += slice;
+                        slice = 0f;
+                    }
+                    slice = MathF.FusedMultiplyAdd(data.Weight[c * k + i], b, slice);
+                }
+                float x = sliceFromZero ? sum + slice : slice;
+                x += data.Bias[c];
+                if (s.Residual) x += data.Residual![c * n + j];
+                if (s.Relu) x = MathF.Max(x, 0f);
+                result[c * n + j] = x;
+            }
+        }
+        return result;
+    }
+
     /// <summary>Schedules the kernel cannot run exactly, each refused with the rule it breaks, before anything is written.</summary>
     private static readonly Dictionary<string, (Kernel Kernel, ConvShape Shape, Schedule Schedule, string Rule)> s_wrong = new()
     {
@@ -180,6 +318,9 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         ["gemm fifth vector without a whole tile"] = (Kernel.GemmAvx512, new(4, 3, 3, 4, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.FifthVector), "0 tiles of 64"),
         ["gemm pixel for other than 49"] = (Kernel.GemmAvx512, new(4, 7, 8, 4, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.ThreeVectorsAndAPixel), "is for 49 pixels"),
         ["gemm pixel on AVX2"] = (Kernel.GemmAvx2, new(4, 7, 7, 4, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.ThreeVectorsAndAPixel), "is for 49 pixels"),
+        ["gemm pixels across panels on AVX-512"] = (Kernel.GemmAvx512, new(4, 7, 7, 4, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.PixelsAcrossPanels), "takes 1 to 4 pixels after the whole tiles of 24 (AVX2); 49 pixels are 0 tiles of 64 and 49 more"),
+        ["gemm pixels across panels for 5 pixels"] = (Kernel.GemmAvx2, new(4, 1, 29, 12, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.PixelsAcrossPanels), "takes 1 to 4 pixels after the whole tiles of 24 (AVX2); 29 pixels are 1 tiles of 24 and 5 more"),
+        ["gemm pixels across panels where none is left"] = (Kernel.GemmAvx2, new(4, 6, 8, 12, 1, 1, 0), new(ThreadSplit.Single, Remainder: GemmRemainder.PixelsAcrossPanels), "Remainder PixelsAcrossPanels, but 48 pixels are 2 tiles of 24 and 0 more: it must be None"),
         ["gemm undefined remainder"] = (Kernel.GemmAvx2, new(4, 7, 7, 4, 1, 1, 0), new(ThreadSplit.Single, Remainder: (GemmRemainder)7), "Remainder 7"),
         ["gemm in place on a 3x3"] = (Kernel.GemmAvx2, new(4, 7, 7, 4, 3, 1, 1), new(ThreadSplit.Single, GemmInput.InPlace, Remainder: GemmRemainder.Vectors), "Input InPlace"),
         ["gemm in place on a summed 1x1"] = (Kernel.GemmAvx2, new(4, 7, 7, 4, 1, 1, 0, Summed: true), new(ThreadSplit.Single, GemmInput.InPlace, Remainder: GemmRemainder.Vectors), "Input InPlace"),
@@ -267,6 +408,7 @@ public unsafe class SpecializedConvTests(ITestOutputHelper output)
         else remainders.AddRange([GemmRemainder.NarrowTile, GemmRemainder.Vectors]);
         if (lanes == 16 && rest > 0 && rest <= lanes && shape.Pixels > tile) remainders.Add(GemmRemainder.FifthVector);
         if (lanes == 16 && rest == 49) remainders.Add(GemmRemainder.ThreeVectorsAndAPixel);
+        if (lanes == 8 && rest > 0 && rest <= Gemm.MaxPixelsAcrossPanels) remainders.Add(GemmRemainder.PixelsAcrossPanels);
         var schedule = new Schedule(split, input, tail > 0 || random.Next(2) == 0, remainders[random.Next(remainders.Count)]);
         return (shape, schedule);
     }

@@ -15,7 +15,7 @@ namespace Res2Net.Generator.Lowering.Cpu
 
     internal enum GemmInput { InPlace, Gathered, GatheredPerThread }
 
-    internal enum GemmRemainder { None, FifthVector, ThreeVectorsAndAPixel, NarrowTile, Vectors }
+    internal enum GemmRemainder { None, FifthVector, ThreeVectorsAndAPixel, NarrowTile, Vectors, PixelsAcrossPanels }
 
     /// <summary>
     /// How one conv runs on one vector width, decided here and obeyed by the kernel. The scratch is exact: the floats the

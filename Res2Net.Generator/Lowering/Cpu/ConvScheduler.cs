@@ -27,6 +27,12 @@ namespace Res2Net.Generator.Lowering.Cpu
         /// <summary>Inputs per depth slice of the GEMM and the widest tile (5 vectors of 16): the per-thread packed-B buffer.</summary>
         public const int PackedBFloats = 128 * 80;
 
+        /// <summary>
+        /// The most pixels left after the whole tiles that AVX2 runs as 4-channel FMAs over groups of weight panels
+        /// (<c>Res2Net.Runtime.Kernels.Gemm.MaxPixelsAcrossPanels</c>; a test checks it): 7×7 leaves 1, 14×14 leaves 4.
+        /// </summary>
+        public const int MaxPixelsAcrossPanels = 4;
+
         /// <summary>Floats the kernels read past a gathered matrix (partial tiles load whole vectors).</summary>
         public const int ReadSlack = 64;
 
@@ -106,7 +112,7 @@ namespace Res2Net.Generator.Lowering.Cpu
                 _ => $"B gathered ({c.Kernel}×{c.Kernel} s{c.Stride}{(c.Summed ? ", sp + spx[i]" : "")}) by each thread for its pixels",
             });
             if (pack) parts.Add("packed");
-            parts.Add($"{tiles} whole {(tiles == 1 ? "tile" : "tiles")}{RemainderText(remainder)}");
+            parts.Add($"{tiles} whole {(tiles == 1 ? "tile" : "tiles")}{RemainderText(remainder, c.Pixels % isa.Tile)}");
             parts.Add(SplitText(split));
             return new ConvSchedule(isa, ConvAlgorithm.Gemm, split, tiles, 0, input, pack, remainder,
                 SharedScratchFloats: gathered, ThreadScratchFloats: pack ? PackedBFloats : 0, string.Join(", ", parts));
@@ -119,16 +125,18 @@ namespace Res2Net.Generator.Lowering.Cpu
             if (r == 0) return GemmRemainder.None;
             if (isa.TileVectors == 4 && pixels > isa.Tile && r <= isa.Lanes) return GemmRemainder.FifthVector;
             if (isa.TileVectors == 4 && r == 3 * isa.Lanes + 1) return GemmRemainder.ThreeVectorsAndAPixel;
+            if (isa.Lanes == 8 && r <= MaxPixelsAcrossPanels) return GemmRemainder.PixelsAcrossPanels;
             if (r > (isa.TileVectors - 1) * isa.Lanes) return GemmRemainder.NarrowTile;
             return GemmRemainder.Vectors;
         }
 
-        private static string RemainderText(GemmRemainder r) => r switch
+        private static string RemainderText(GemmRemainder r, int pixels) => r switch
         {
             GemmRemainder.None => "",
             GemmRemainder.FifthVector => " (the last with a fifth vector)",
             GemmRemainder.ThreeVectorsAndAPixel => " + 3 vectors and a pixel",
             GemmRemainder.NarrowTile => " + a narrower tile",
+            GemmRemainder.PixelsAcrossPanels => $" + {pixels} {(pixels == 1 ? "pixel" : "pixels")} as 4-channel FMAs across panels",
             _ => " + single vectors",
         };
 

@@ -30,4 +30,11 @@ public enum GemmRemainder
 
     /// <summary>Single vectors: the fallback's choice for fewer (exact for any pixels left).</summary>
     Vectors,
+
+    /// <summary>
+    /// 1 to 4 pixels left on AVX2 (7×7 leaves 1, 14×14 leaves 4): each pixel's 4 channels as one 128-bit FMA per
+    /// input (the panel's weights for it are adjacent) times the pixel broadcast, for several weight panels at once,
+    /// each group right after its pass over the last whole tile (its weights then come from cache).
+    /// </summary>
+    PixelsAcrossPanels,
 }
