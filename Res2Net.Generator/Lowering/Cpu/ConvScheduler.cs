@@ -100,13 +100,16 @@ namespace Res2Net.Generator.Lowering.Cpu
             // A concat tail is joined while B is packed, so it must be packed.
             bool pack = panelsPerThread >= PackPanels || c.TailChannel > 0;
             var remainder = Remainder(c.Pixels, isa);
-            long gathered = inPlace ? 0 : c.Depth * c.Pixels + ReadSlack;
+            // A tail read at a stride (a folded shortcut's input) is gathered into a matrix of the output's pixels first.
+            bool stridedTail = c.TailChannel > 0 && c.TailStride > 1;
+            long gathered = inPlace ? (stridedTail ? (long)(c.InChannels - c.TailChannel) * c.Pixels + ReadSlack : 0) : c.Depth * c.Pixels + ReadSlack;
 
             var parts = new List<string> { $"GEMM {RowBlock}×{isa.Tile} ({isa.TileVectors} vectors of {isa.Lanes})" };
             parts.Add(input switch
             {
                 GemmInput.InPlace => c.TailChannel > 0
-                    ? $"B in place from two buffers (channels {c.TailChannel}+ from the tail{(c.TailStride > 1 ? $" at stride {c.TailStride}" : "")})"
+                    ? $"B in place from two buffers (channels {c.TailChannel}+ from the tail" +
+                      (stridedTail ? $", gathered at stride {c.TailStride} {(split == ThreadSplit.WeightPanels ? "before the split" : "by each thread for its pixels")})" : ")")
                     : "B in place",
                 GemmInput.Gathered => $"B gathered ({c.Kernel}×{c.Kernel} s{c.Stride}{(c.Summed ? ", sp + spx[i]" : "")}) before the split",
                 _ => $"B gathered ({c.Kernel}×{c.Kernel} s{c.Stride}{(c.Summed ? ", sp + spx[i]" : "")}) by each thread for its pixels",
