@@ -159,6 +159,7 @@ public abstract unsafe class CompiledNetwork
                 job.Input = x;
                 job.Logits = y;
                 job.Batch = batch;
+                job.Next = 0;
                 job.Features = features;
                 try
                 {
@@ -192,16 +193,24 @@ public abstract unsafe class CompiledNetwork
         public float* Input;
         public float* Logits;
         public int Batch;
+
+        /// <summary>The next image no thread has taken yet.</summary>
+        public int Next;
         public FeatureCapture? Features;
     }
 
-    /// <summary>Thread <paramref name="part"/> runs images part, part + parts, …; nested layer work runs inline.</summary>
+    /// <summary>
+    /// Each thread takes the next image no thread has taken, until none is left; nested layer work runs inline. Taken, not
+    /// dealt: on a shared or virtual machine one core is often slower for a while (the host runs something else on it),
+    /// and images dealt in turn (part, part + parts, …) left the other core idle at the end of every batch. An image's
+    /// logits do not depend on the thread that computes it.
+    /// </summary>
     private static void RunImages(void* state, int part, int parts)
     {
         var job = (BatchJob)System.Runtime.InteropServices.GCHandle.FromIntPtr((IntPtr)state).Target!; // alive: its network is mid-forward
         var network = part == 0 ? job.Network : job.Network._replicas[part - 1];
         var info = job.Network.Info;
-        for (int n = part; n < job.Batch; n += parts)
+        for (int n; (n = Interlocked.Increment(ref job.Next) - 1) < job.Batch;)
         {
             network.ForwardImage(job.Input + (long)n * info.InputElements, job.Logits + (long)n * info.NumClasses, job.Features, n);
         }
