@@ -81,7 +81,6 @@ public static unsafe class Gemm
         public Gather.Job* TailGather;
 
         public int M, N, K, TailRow;
-
         public bool Relu, PackB;
         public ThreadSplit Split;
         public GemmInput Input;
