@@ -127,10 +127,46 @@ public sealed class InferenceServer : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        if (options.WarmUp)
+        {
+            // Listening already (liveness answers), not yet ready: requests that come now wait behind the warm-up forward.
+            try
+            {
+                await Task.Run(() => WarmUp(repository, options, log), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await app.StopAsync(CancellationToken.None).ConfigureAwait(false); // stops the batchers too (ApplicationStopped)
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
         repository.Ready = true;
         var server = new InferenceServer(app, repository, bodyLimit);
         ServingLog.Listening(log, string.Join(" ", server.Urls), bodyLimit);
         return server;
+    }
+
+    /// <summary>
+    /// Runs each model's forward on blank images at batch 1, then at the largest batch whose images run side by side (one
+    /// per thread, up to <see cref="ServingOptions.MaxBatch"/>): the first compiles the kernels, the second makes the
+    /// replicas a batched forward runs on.
+    /// </summary>
+    private static void WarmUp(ModelRepository repository, ServingOptions options, ILogger log)
+    {
+        foreach (var batcher in repository.Batchers)
+        {
+            var model = batcher.Model;
+            int sideBySide = Math.Min(options.MaxBatch, Res2Net.Runtime.Kernels.Workers.MaxThreads);
+            foreach (int batch in sideBySide > 1 ? new[] { 1, sideBySide } : [1])
+            {
+                var input = new float[(long)batch * model.Info.InputElements];
+                var logits = new float[batch * model.Info.NumClasses];
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                model.Forward(input, batch, logits);
+                ServingLog.WarmedUp(log, model.Name, batch, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }
     }
 
     /// <summary>Waits until the server is told to stop (SIGTERM, Ctrl-C, <see cref="StopAsync"/>), then stops it gracefully.</summary>

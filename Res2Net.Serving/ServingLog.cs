@@ -43,4 +43,7 @@ internal static partial class ServingLog
 
     [LoggerMessage(11, LogLevel.Debug, "{Method} {Path} {Status}: {Error}")]
     public static partial void Shed(ILogger log, string method, string path, int status, string error);
+
+    [LoggerMessage(12, LogLevel.Information, "{Model}: warmed up (a forward of {Images} blank images in {Milliseconds:0} ms)")]
+    public static partial void WarmedUp(ILogger log, string model, int images, double milliseconds);
 }

@@ -19,8 +19,42 @@ public sealed class DynamicBatchingTests
     {
         var network = ServingHarness.Loaded(Model);
         var gate = new ForwardGate();
-        var harness = await ServingHarness.StartAsync(options, gate.Serve(network));
+        // No warm-up: the gate would hold its forward, and the batches the tests count are the requests' alone.
+        var harness = await ServingHarness.StartAsync(options with { WarmUp = false }, gate.Serve(network));
         return (harness, gate, harness.Server.Repository.Get(Model), network);
+    }
+
+    /// <summary>
+    /// Warm-up: before StartAsync returns (readiness true), each model's forward ran on blank images at batch 1, then at
+    /// the batch its threads run side by side (when that is above 1 and within the max batch); without it, no forward ran.
+    /// </summary>
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 4)]
+    [InlineData(false, 4)]
+    public async Task TheServerWarmsEachModelUpBeforeItReportsReady(bool warmUp, int maxBatch)
+    {
+        var network = ServingHarness.Loaded(Model);
+        var batches = new System.Collections.Concurrent.ConcurrentQueue<(int Batch, bool Blank)>();
+        var model = new Res2Net.Serving.ServedModel(network, null, null, (input, batch, logits) =>
+        {
+            batches.Enqueue((batch, !input.ContainsAnyExcept(0f)));
+            network.Forward(input, batch, logits);
+        });
+        await using var harness = await ServingHarness.StartAsync(ServingHarness.Options(maxBatch: maxBatch) with { WarmUp = warmUp }, model);
+        var ready = await harness.Client.GetAsync("/v2/health/ready");
+        Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        var seen = batches.ToArray();
+        if (!warmUp)
+        {
+            Assert.Empty(seen);
+            return;
+        }
+        Assert.All(seen, b => Assert.True(b.Blank, "a warm-up image was not blank"));
+        Assert.Equal(1, seen[0].Batch);
+        if (maxBatch == 1) Assert.Single(seen);
+        else Assert.True(seen.Length == 1 || (seen.Length == 2 && seen[1].Batch >= 2 && seen[1].Batch <= maxBatch),
+            $"warm-up batches {string.Join(", ", seen.Select(b => b.Batch))}: 1, then one image per thread up to {maxBatch}");
     }
 
     private static float[][] Images(CompiledNetwork network, int count, int seed)
