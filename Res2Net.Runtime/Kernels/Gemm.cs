@@ -280,9 +280,9 @@ public static unsafe class Gemm
         };
         var job = T.Input == GemmInput.InPlace ? default : Gather.Describe(io.Source, T.Summed ? io.Second : null, T.InChannels,
             T.Height, T.Width, T.Kernel, T.Stride, T.Padding, T.OutHeight, T.OutWidth, null);
+        var (tailHeight, tailWidth) = TailMap<T>();
         var tailJob = T.TailChannel > 0 && T.TailStride > 1
-            ? Gather.Describe(io.Tail, null, T.InChannels - T.TailChannel, T.TailHeight == 0 ? T.Height : T.TailHeight,
-                T.TailWidth == 0 ? T.Width : T.TailWidth, 1, T.TailStride, 0, T.OutHeight, T.OutWidth, null)
+            ? Gather.Describe(io.Tail, null, T.InChannels - T.TailChannel, tailHeight, tailWidth, 1, T.TailStride, 0, T.OutHeight, T.OutWidth, null)
             : default;
         Run<Compiled<T>, S, V>(args, job, tailJob);
     }
@@ -311,6 +311,10 @@ public static unsafe class Gemm
         }
         Workers.Run(L.Split(ref args) == ThreadSplit.Single ? 1 : Workers.MaxThreads, &Part<L, S, V>, &args);
     }
+
+    /// <summary>The map a layer's tail is read from: its own (<see cref="IConvLayer.TailHeight"/> 0), or a strided shortcut input's.</summary>
+    private static (int Height, int Width) TailMap<T>() where T : struct, IConvLayer =>
+        (T.TailHeight == 0 ? T.Height : T.TailHeight, T.TailWidth == 0 ? T.Width : T.TailWidth);
 
     private static class Verdict<T, S, V> where T : struct, IGemmConvLayer where S : struct, ISimd<V> where V : struct
     {
@@ -357,7 +361,7 @@ public static unsafe class Gemm
             return Refuse($"TailChannel {T.TailChannel}: a concat tail is joined while B is packed, so it needs Input InPlace, " +
                 $"PackB and a tail channel from 1 to {T.InChannels - 1}");
         }
-        int tailHeight = T.TailHeight == 0 ? T.Height : T.TailHeight, tailWidth = T.TailWidth == 0 ? T.Width : T.TailWidth;
+        var (tailHeight, tailWidth) = TailMap<T>();
         if (T.TailStride < 1 || tailHeight < 1 || tailWidth < 1 || (T.TailChannel == 0 && (T.TailStride != 1 || T.TailHeight != 0 || T.TailWidth != 0)))
         {
             return Refuse($"TailStride {T.TailStride}, TailHeight {T.TailHeight}, TailWidth {T.TailWidth}: a tail's stride and map must be at " +
